@@ -1,0 +1,5 @@
+import sys
+
+from modeling_moda.cli import main
+
+sys.exit(main())
