@@ -1,0 +1,76 @@
+"""The model a recipe trains: assembled (Hub/local backbones or tiny ones), frozen where asked, LoRA if asked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .config import RecipeConfig
+
+# modules trained in full next to LoRA adapters (saved in every adapter checkpoint, so resume works)
+_PROJECTOR = ["projector"]
+_VISION = ["vision_tower", "visual_projection"]
+
+
+def model_overrides(config: RecipeConfig) -> dict[str, Any]:
+    """The ModaConfig keys a recipe sets."""
+    return {
+        "projector_type": config.projector_type,
+        "projector_hidden_ratio": config.projector_hidden_ratio,
+        "projector_act": config.projector_act,
+        "num_image_tokens": config.num_image_tokens,
+        "vision_feature": config.vision_feature,
+        "freeze_vision": config.freeze_vision,
+    }
+
+
+def build_model(config: RecipeConfig, texts: list[str]) -> tuple[Any, Any]:
+    """(model, processor): from `init_from`, from tiny configs (tokenizer trained on `texts`), or backbones."""
+    from modeling_moda.builder import build_moda, build_tiny_moda
+    from modeling_moda.modeling_moda import ModaForConditionalGeneration
+    from modeling_moda.processing_moda import ModaProcessor
+
+    if config.init_from:
+        model = ModaForConditionalGeneration.from_pretrained(config.init_from, revision=config.revision)
+        processor = ModaProcessor.from_pretrained(config.init_from, revision=config.revision)
+        model.config.freeze_vision = config.freeze_vision
+    elif config.is_tiny:
+        model, processor = build_tiny_moda(
+            texts=list(texts), seed=config.seed, **config.tiny, **model_overrides(config)
+        )
+    else:
+        model, processor = build_moda(
+            vision=config.vision, text=config.text, revision=config.revision, **model_overrides(config)
+        )
+    return model, processor
+
+
+def apply_freezing_and_lora(model: Any, config: RecipeConfig) -> Any:
+    """Freeze the encoder and/or LM as the recipe says; wrap the LM's attention in LoRA adapters (peft)."""
+    vision_modules = [m for m in (model.vision_tower, model.visual_projection) if m is not None]
+    for module in vision_modules:
+        module.requires_grad_(not config.freeze_vision)
+    model.language_model.requires_grad_(not config.freeze_text)
+    if not config.lora:
+        return model
+    from peft import LoraConfig, get_peft_model
+
+    targets = "|".join(config.lora_target_modules)
+    lora = LoraConfig(
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        # only the language model: CLIP's attention has the same layer names
+        target_modules=rf"language_model\..*\.({targets})",
+        modules_to_save=_PROJECTOR
+        + ([] if config.freeze_vision else [m for m in _VISION if getattr(model, m)]),
+    )
+    return get_peft_model(model, lora)
+
+
+def merge_for_saving(model: Any) -> Any:
+    """A plain MODA to save: LoRA adapters merged into the weights (so the folder loads without peft)."""
+    from peft import PeftModel
+
+    if isinstance(model, PeftModel):
+        return model.merge_and_unload()
+    return model
