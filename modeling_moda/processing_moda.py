@@ -167,6 +167,8 @@ class ModaProcessor(ProcessorMixin):
         Rows are always padded to the longest one; other tokenizer kwargs (e.g. `padding=True`) are ignored.
         """
         images = _as_list(images)
+        if images is not None and any(isinstance(im, (list, tuple)) for im in images):
+            images = [im for sample in images for im in _as_list(sample)]  # chat templates nest per sample
         n = len(images) if images is not None else None
         suffixes = _as_list(suffix, n)
         n = n or (len(suffixes) if suffixes is not None else None)
