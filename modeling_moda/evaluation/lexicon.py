@@ -1,0 +1,226 @@
+"""Read what a fashion description claims: colours, article types, gender, usage (style) and season.
+
+`extract_attributes(text)` normalises the text (lower case, punctuation and hyphens to spaces, "men's" ->
+"men"), drops the colours and garments of styling advice ("pair it with blue jeans": the jeans are not
+the item; "... for a casual look" still names the usage), then scans each vocabulary of `lexicon_data` with
+a longest-match-first pass over word n-grams. Each vocabulary is scanned on its own, so "sports shoes" is
+both an article claim (Sports Shoes) and a usage claim (Sports).
+
+The `*_matches` functions are the one place that decides whether a claim is right for a catalog value:
+equal, or one is the family of the other ("blue" is right for Navy Blue, "navy" for Blue, but "navy" is not
+right for Turquoise Blue); "Kids" is right for Boys and for Girls; "casual" for Smart Casual and back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from .lexicon_data import (
+    ARTICLE_NON_CLAIMS,
+    ARTICLES,
+    COLOUR_NON_CLAIMS,
+    COLOURS,
+    GENDERS,
+    GENERIC_ARTICLES,
+    SEASONS,
+    USAGES,
+)
+
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+_POSSESSIVE = re.compile(r"(?<=[a-z])'s?\b")
+_SENTENCE_END = re.compile(r"[.;!?\n]+")
+# "pair it with", "teams well with", "can be worn with", "goes great with", "complements"
+_STYLING_CUE = re.compile(
+    r"\b(?:(?:pair|pairs|paired|team|teams|teamed|style|styled|wear|worn|combine|combined|match|matches|"
+    r"go|goes|looks?)(?: (?:it|them|this|up|well|great|good|perfectly|best|nicely|easily))* with|"
+    r"complements?|complemented)\b"
+)
+
+
+class _Vocabulary:
+    """Phrase -> value map scanned longest phrase first over word n-grams (value None = non-claim)."""
+
+    def __init__(self, phrases: dict[str, object]):
+        self.phrases = phrases
+        self.max_words = max(len(p.split()) for p in phrases)
+
+    def scan(self, words: list[str]) -> list[tuple[str, object]]:
+        found: list[tuple[str, object]] = []
+        i = 0
+        while i < len(words):
+            for n in range(min(self.max_words, len(words) - i), 0, -1):
+                phrase = " ".join(words[i : i + n])
+                if phrase in self.phrases:
+                    if self.phrases[phrase] is not None:
+                        found.append((phrase, self.phrases[phrase]))
+                    i += n
+                    break
+            else:
+                i += 1
+        return found
+
+
+def normalize(text: str) -> str:
+    """Lower case, "men's" -> "men", every run of non-alphanumerics -> one space."""
+    text = text.lower().replace("\u2019", "'")
+    text = _POSSESSIVE.sub("", text)
+    return _NON_WORD.sub(" ", text).strip()
+
+
+def _plurals(phrase: str) -> list[str]:
+    forms = [phrase, phrase + "s", phrase + "es"]
+    if phrase.endswith("y"):
+        forms.append(phrase[:-1] + "ies")
+    return forms
+
+
+def _build_article_phrases() -> dict[str, object]:
+    phrases: dict[str, object] = {}
+    for article, surface in ARTICLES.items():
+        for phrase in surface:
+            for form in _plurals(phrase):
+                phrases.setdefault(form, frozenset({article}))
+    for phrase, articles in GENERIC_ARTICLES.items():
+        for form in _plurals(phrase):
+            phrases[form] = frozenset(articles)
+    for phrase in ARTICLE_NON_CLAIMS:
+        phrases[phrase] = None
+    return phrases
+
+
+def _invert(table: dict[str, tuple[str, ...]], non_claims: Iterable[str] = ()) -> dict[str, object]:
+    phrases: dict[str, object] = {p: value for value, surface in table.items() for p in surface}
+    phrases.update(dict.fromkeys(non_claims))
+    return phrases
+
+
+_COLOUR_VOCAB = _Vocabulary(_invert({c: s for c, (_, s) in COLOURS.items()}, COLOUR_NON_CLAIMS))
+_ARTICLE_VOCAB = _Vocabulary(_build_article_phrases())
+_GENDER_VOCAB = _Vocabulary(_invert(GENDERS))
+_USAGE_VOCAB = _Vocabulary(_invert({u: s for u, (_, s) in USAGES.items()}))
+_SEASON_VOCAB = _Vocabulary(_invert(SEASONS))
+
+_CANONICAL_BY_LOWER = {
+    name.lower(): name for table in (COLOURS, ARTICLES, GENDERS, USAGES, SEASONS) for name in table
+}
+_MISSING = {"", "na", "n/a", "nan", "none", "null", "unknown"}
+
+
+def claim_words(text: str, drop_styling: bool = True) -> list[str]:
+    """The normalised words of `text`; with `drop_styling`, each sentence is cut at styling advice."""
+    words: list[str] = []
+    for sentence in _SENTENCE_END.split(text):
+        clause = normalize(sentence)
+        cue = _STYLING_CUE.search(clause) if drop_styling else None
+        if cue:
+            clause = clause[: cue.start()]
+        words.extend(clause.split())
+    return words
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def _merge_genders(claims: list[str]) -> list[str]:
+    """'men and women' claims Unisex; 'boys and girls' claims Kids."""
+    merged = list(claims)
+    for a, b, both in (("Men", "Women", "Unisex"), ("Boys", "Girls", "Kids")):
+        if a in merged and b in merged:
+            position = min(merged.index(a), merged.index(b))
+            merged = [g for g in merged if g not in (a, b)]
+            merged.insert(position, both)
+    return _unique(merged)
+
+
+def extract_attributes(text: str) -> dict:
+    """What `text` claims about the item, as canonical catalog values in order of first mention.
+
+    Returns {"colours": [...], "article_types": [...], "articles": [{"phrase", "types"}], "genders": [...],
+    "usages": [...], "seasons": [...]}. `article_types` is the union of every article claim's candidates;
+    `articles` keeps each claim (a generic word such as "sneakers" names several Kaggle types).
+    """
+    words = claim_words(text)  # colours and articles in styling advice name other garments
+    all_words = claim_words(text, drop_styling=False)  # "for a casual look" there still names the usage
+    articles: list[dict] = []
+    for phrase, types in _ARTICLE_VOCAB.scan(words):
+        ordered = sorted(types)
+        if not any(a["types"] == ordered for a in articles):
+            articles.append({"phrase": phrase, "types": ordered})
+    return {
+        "colours": _unique(v for _, v in _COLOUR_VOCAB.scan(words)),
+        "article_types": _unique(t for a in articles for t in a["types"]),
+        "articles": articles,
+        "genders": _merge_genders([v for _, v in _GENDER_VOCAB.scan(all_words)]),
+        "usages": _unique(v for _, v in _USAGE_VOCAB.scan(all_words)),
+        "seasons": _unique(v for _, v in _SEASON_VOCAB.scan(all_words)),
+    }
+
+
+def is_missing(value: object) -> bool:
+    """A catalog field that carries no value (None, '', 'NA', NaN)."""
+    if value is None or (isinstance(value, float) and value != value):  # NaN from pandas
+        return True
+    return str(value).strip().lower() in _MISSING
+
+
+def canonical(value: object) -> str | None:
+    """The canonical spelling of a catalog value ('navy blue' -> 'Navy Blue'); unknown ones kept as given."""
+    if is_missing(value):
+        return None
+    text = " ".join(str(value).split())
+    return _CANONICAL_BY_LOWER.get(text.lower(), text)
+
+
+def colours_of(value: object) -> list[str]:
+    """Canonical colours of a catalog colour field; several may be given ('Black/White', 'Red & Blue')."""
+    if is_missing(value):
+        return []
+    found: list[str] = []
+    for part in re.split(r"\s*(?:/|,|&|\+|\band\b)\s*", str(value)):
+        if is_missing(part):
+            continue
+        name = canonical(part)
+        if name in COLOURS:
+            found.append(name)
+        else:
+            found.extend(v for _, v in _COLOUR_VOCAB.scan(normalize(part).split()))
+    return _unique(found)
+
+
+def title_colours(title: object) -> list[str]:
+    """Colours a product title names (brand names such as 'Red Tape' are not colours)."""
+    if is_missing(title):
+        return []
+    return _unique(v for _, v in _COLOUR_VOCAB.scan(normalize(str(title)).split()))
+
+
+def colour_family(colour: str) -> str:
+    return COLOURS[colour][0] if colour in COLOURS else colour
+
+
+def colour_matches(claim: str, item: str) -> bool:
+    """Equal, or one is the other's family ('blue' ~ Navy Blue); shades of one family do not match."""
+    return claim == item or colour_family(claim) == item or colour_family(item) == claim
+
+
+def usage_matches(claim: str, usage: str) -> bool:
+    family = {u: f for u, (f, _) in USAGES.items()}
+    return claim == usage or family.get(claim) == usage or family.get(usage) == claim
+
+
+def gender_matches(claim: str, gender: str) -> bool:
+    return claim == gender or (claim == "Kids" and gender in ("Boys", "Girls"))
+
+
+def article_is_known(article: str) -> bool:
+    return article in ARTICLES
+
+
+def names_phrase(words: list[str], name: str) -> bool:
+    """Whether the words contain `name` (an article type the lexicon does not know), singular or plural."""
+    target = normalize(name)
+    singular = re.sub(r"(?:es|s)$", "", target)
+    text = " " + " ".join(words) + " "
+    return any(f" {form} " in text for form in {target, *_plurals(singular)} if form)
