@@ -29,7 +29,8 @@ class OpenAIChat:
     """`.chat(messages, **gen) -> ChatReply`; `.chat_many(batch, **gen) -> list[ChatReply | Exception]`.
 
     `gen` goes to `chat.completions.create` (`max_tokens`, `temperature`, `seed`, `response_format`, ...).
-    `base_url=None` means OpenAI itself. A local server (127.0.0.1/localhost) needs no key.
+    `base_url=None` means OpenAI itself. A local server (127.0.0.1/localhost) needs no key. `model=None` asks
+    the server (`/v1/models`) and takes the one model it serves, e.g. a pinned `transformers serve`.
     """
 
     name = "openai"
@@ -37,7 +38,7 @@ class OpenAIChat:
     def __init__(
         self,
         base_url: str | None,
-        model: str,
+        model: str | None,
         api_key_env: str = "OPENAI_API_KEY",
         max_concurrency: int = 4,
         timeout: float = 60,
@@ -64,6 +65,8 @@ class OpenAIChat:
                 )
             api_key = "local-no-key"  # local servers ignore it, the SDK insists on one
         self._client = openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0)
+        if self.model is None:
+            self.model = self._served_model()
 
     def chat(self, messages: list[dict], **gen: Any) -> ChatReply:
         """One chat completion, retried on transient errors; raises `BackendError` when it fails for good."""
@@ -112,6 +115,17 @@ class OpenAIChat:
 
                 results = tqdm(results, total=len(batch), desc=f"{self.model} chat")
             return list(results)
+
+    def _served_model(self) -> str:
+        import openai
+
+        try:
+            ids = [m.id for m in self._client.models.list()]
+        except openai.OpenAIError as exc:
+            raise BackendError(f"{self._where()}: cannot list the served models: {_describe(exc)}") from exc
+        if len(ids) != 1:
+            raise BackendError(f"{self._where()}: serves {len(ids)} models {ids[:10]}; pass model=")
+        return ids[0]
 
     def _reply(self, response: Any, latency: float) -> ChatReply:
         if not response.choices:
