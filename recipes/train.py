@@ -1,7 +1,7 @@
 """Train a MODA from a recipe config; transformers' Trainer runs the loop, accelerate the processes.
 
     python recipes/train.py recipes/configs/moda-280m.yaml dataset=<folder or Hub id>
-    accelerate launch --num_processes 2 --cpu recipes/train.py recipes/configs/tiny.yaml dataset=... (DDP, gloo)
+    accelerate launch --num_processes 2 --cpu recipes/train.py recipes/configs/tiny.yaml   (DDP, gloo)
     accelerate launch --multi_gpu --num_processes 8 recipes/train.py ...       (DDP on 8 GPUs)
     accelerate launch --config_file fsdp.yaml recipes/train.py ...              (FSDP: `accelerate config`)
 

@@ -1,4 +1,4 @@
-"""`moda train CONFIG [key=value ...]`: train a MODA from a recipe (same as `accelerate launch recipes/train.py`)."""
+"""`moda train CONFIG [key=value ...]`: train MODA from a recipe (= `accelerate launch recipes/train.py`)."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ def _probe_image() -> Image.Image:
 
 @torch.inference_mode()
 def encode_pixels(model: Any, pixel_values: torch.Tensor) -> torch.Tensor:
-    """[B, 3, H, W] -> [B, N_v, D_v] fp32 on the CPU: exactly what `model.encode_images` gives the projector."""
+    """[B, 3, H, W] -> [B, N_v, D_v] fp32 on the CPU: what `model.encode_images` gives the projector."""
     param = next(model.parameters())
     return model.encode_images(pixel_values.to(param.device, param.dtype)).float().cpu()
 

@@ -1,4 +1,4 @@
-"""The model a recipe trains: assembled (Hub/local backbones or tiny ones), frozen where asked, LoRA if asked."""
+"""The model a recipe trains: assembled (Hub/local or tiny backbones), frozen where asked, LoRA if asked."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ from typing import Any
 
 from .config import RecipeConfig
 
-# modules trained in full next to LoRA adapters (saved in every adapter checkpoint, so resume works)
-_PROJECTOR = ["projector"]
-_VISION = ["vision_tower", "visual_projection"]
+_VISION = ("vision_tower", "visual_projection")
 
 
 def model_overrides(config: RecipeConfig) -> dict[str, Any]:
@@ -24,7 +22,7 @@ def model_overrides(config: RecipeConfig) -> dict[str, Any]:
 
 
 def build_model(config: RecipeConfig, texts: list[str]) -> tuple[Any, Any]:
-    """(model, processor): from `init_from`, from tiny configs (tokenizer trained on `texts`), or backbones."""
+    """(model, processor): from `init_from`, tiny configs (tokenizer trained on `texts`), or backbones."""
     from modeling_moda.builder import build_moda, build_tiny_moda
     from modeling_moda.modeling_moda import ModaForConditionalGeneration
     from modeling_moda.processing_moda import ModaProcessor
@@ -38,8 +36,13 @@ def build_model(config: RecipeConfig, texts: list[str]) -> tuple[Any, Any]:
             texts=list(texts), seed=config.seed, **config.tiny, **model_overrides(config)
         )
     else:
+        pinned = {"revision": config.revision} if config.revision else {}
         model, processor = build_moda(
-            vision=config.vision, text=config.text, revision=config.revision, **model_overrides(config)
+            vision=config.vision,
+            text=config.text,
+            vision_kwargs=pinned,
+            text_kwargs=pinned,
+            **model_overrides(config),
         )
     return model, processor
 
@@ -52,18 +55,20 @@ def apply_freezing_and_lora(model: Any, config: RecipeConfig) -> Any:
     model.language_model.requires_grad_(not config.freeze_text)
     if not config.lora:
         return model
-    from peft import LoraConfig, get_peft_model
+    from peft import get_peft_model
 
-    targets = "|".join(config.lora_target_modules)
-    lora = LoraConfig(
+    from modeling_moda.builder import lora_config_for_lm
+
+    lora = lora_config_for_lm(
         r=config.lora_r,
-        lora_alpha=config.lora_alpha,
-        lora_dropout=config.lora_dropout,
-        # only the language model: CLIP's attention has the same layer names
-        target_modules=rf"language_model\..*\.({targets})",
-        modules_to_save=_PROJECTOR
-        + ([] if config.freeze_vision else [m for m in _VISION if getattr(model, m)]),
+        alpha=config.lora_alpha,
+        dropout=config.lora_dropout,
+        modules=config.lora_target_modules,
     )
+    if (
+        not config.freeze_vision
+    ):  # a trained encoder is saved in full next to the adapters, like the projector
+        lora.modules_to_save = [*lora.modules_to_save, *(name for name in _VISION if getattr(model, name))]
     return get_peft_model(model, lora)
 
 

@@ -8,12 +8,15 @@ model with remote code, processor and model card), `train_log.jsonl`, `loss.png`
 from __future__ import annotations
 
 import logging
+import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from .card import render_model_card
 from .collator import ModaCollator
 from .config import RecipeConfig
 from .data import DescriptionRows, LazyColumn, feature_cache_root, load_split
@@ -36,7 +39,7 @@ class TrainResult:
 
 
 def precision_flags(precision: str) -> dict[str, bool]:
-    """TrainingArguments bf16/fp16 flags. "auto": bf16 on GPUs that have it, fp16 on other GPUs, fp32 on CPU."""
+    """bf16/fp16 flags. "auto": bf16 on GPUs that have it, else fp16 on GPUs, fp32 on CPU."""
     if precision == "auto":
         if torch.cuda.is_available():
             precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
@@ -79,6 +82,7 @@ def training_arguments(config: RecipeConfig) -> Any:
         prediction_loss_only=True,
         remove_unused_columns=False,
         dataloader_num_workers=config.dataloader_num_workers,
+        dataloader_pin_memory=torch.cuda.is_available(),
         report_to=config.report_to or "none",
         disable_tqdm=False,
         **precision_flags(config.precision),
@@ -103,8 +107,10 @@ def _rows(config: RecipeConfig, split: Any, split_name: str, model: Any, process
     return DescriptionRows(split, config, features=features)
 
 
-def train(config: RecipeConfig, resume_from_checkpoint: str | bool | None = None) -> TrainResult:
-    """Train a MODA as the recipe says; returns where everything went."""
+def train(
+    config: RecipeConfig, resume_from_checkpoint: str | bool | None = None, callbacks: Sequence[Any] = ()
+) -> TrainResult:
+    """Train a MODA as the recipe says; returns where everything went. `callbacks`: extra TrainerCallbacks."""
     from accelerate import PartialState
     from transformers import set_seed
 
@@ -128,7 +134,7 @@ def train(config: RecipeConfig, resume_from_checkpoint: str | bool | None = None
     if eval_split is not None:
         eval_rows = _rows(config, eval_split, config.eval_split, model, processor, use_cache)
 
-    callbacks = [JsonlLogCallback(out / "train_log.jsonl")]
+    callbacks = [JsonlLogCallback(out / "train_log.jsonl"), *callbacks]
     tracker = _judge_tracker(config, processor, eval_split)
     if tracker is not None:
         callbacks.append(tracker)
@@ -152,8 +158,20 @@ def train(config: RecipeConfig, resume_from_checkpoint: str | bool | None = None
         final = merge_for_saving(trainer.model)
         final.save_pretrained(model_dir)
         processor.save_pretrained(model_dir)
-        records = read_log(out / "train_log.jsonl")
-        plot_losses(records, out / "loss.png")
+        plots = {}
+        if plot_losses(read_log(out / "train_log.jsonl"), out / "loss.png"):
+            shutil.copyfile(out / "loss.png", model_dir / "loss.png")
+            plots["Training and validation loss"] = "loss.png"
+        render_model_card(
+            model_dir,
+            config,
+            final,
+            n_train=len(train_split),
+            n_eval=len(eval_split) if eval_split is not None else 0,
+            plots=plots,
+        )
+        if config.push_to_hub:
+            push_folder(model_dir, config)
     trainer.accelerator.wait_for_everyone()
     return TrainResult(
         output_dir=out,
@@ -169,3 +187,15 @@ def _judge_tracker(config: RecipeConfig, processor: Any, eval_split: Any) -> Any
     if config.judge_every_steps < 0 or eval_split is None:
         return None
     return None
+
+
+def push_folder(folder: Path, config: RecipeConfig) -> str:
+    """Upload a model folder to `hub_model_id`; returns its URL."""
+    from huggingface_hub import HfApi
+
+    if not config.hub_model_id:
+        raise ValueError("push_to_hub needs hub_model_id (e.g. your-name/moda-280m)")
+    api = HfApi()
+    api.create_repo(config.hub_model_id, private=config.hub_private, exist_ok=True)
+    api.upload_folder(repo_id=config.hub_model_id, folder_path=str(folder), commit_message="Upload MODA")
+    return f"https://huggingface.co/{config.hub_model_id}"

@@ -1,0 +1,143 @@
+"""The model card (README.md of a model folder), rendered from `model_card/template.md`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from .config import RecipeConfig
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "model_card" / "template.md"
+_HYPERPARAMETERS = (
+    "learning_rate",
+    "lr_scheduler",
+    "lr_decay_factor",
+    "lr_decay_every_epochs",
+    "weight_decay",
+    "batch_size",
+    "gradient_accumulation_steps",
+    "num_epochs",
+    "max_steps",
+    "precision",
+    "freeze_vision",
+    "freeze_text",
+    "lora",
+    "seed",
+)
+
+
+def _millions(n: int) -> str:
+    return f"{n / 1e6:.1f} M" if n >= 1e5 else f"{n / 1e3:.1f} K"
+
+
+def parameter_counts(model: Any) -> dict[str, str]:
+    """Parameters per part (vision / projector / text / total), human-readable."""
+    parts = {
+        "vision": [model.vision_tower, model.visual_projection],
+        "projector": [model.projector],
+        "text": [model.language_model],
+    }
+    counts = {
+        name: sum(p.numel() for m in modules if m is not None for p in m.parameters())
+        for name, modules in parts.items()
+    }
+    counts["total"] = sum(p.numel() for p in model.parameters())
+    return {name: _millions(n) for name, n in counts.items()}
+
+
+def _backbone_name(sub_config: Any, fallback: str) -> str:
+    name = getattr(sub_config, "_name_or_path", "") or ""
+    model_type = getattr(sub_config, "model_type", "?")
+    return f"`{name}` ({model_type})" if name else f"{fallback} {model_type}, from config"
+
+
+def render_model_card(
+    model_dir: str | Path,
+    config: RecipeConfig,
+    model: Any,
+    n_train: int,
+    n_eval: int,
+    results: dict[str, float] | None = None,
+    results_split: str = "test",
+    results_n: int = 0,
+    plots: dict[str, str] | None = None,
+    reproduce: str = "",
+    summary: str = "",
+) -> Path:
+    """Write `model_dir/README.md`: Hub YAML metadata + the template's sections. Returns its path.
+
+    `plots` maps a title to a file name inside `model_dir` (copy the PNGs there first).
+    """
+    from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+    mc = model.config
+    base_models = [name for name in (config.vision, config.text, config.init_from) if name and name != "tiny"]
+    model_id = config.hub_model_id or str(model_dir)
+    model_name = (
+        config.hub_model_id.split("/")[-1]
+        if config.hub_model_id
+        else f"MODA ({Path(config.output_dir).name})"
+    )
+    eval_results = [
+        EvalResult(
+            task_type="image-to-text",
+            dataset_type=config.dataset,
+            dataset_name=config.dataset,
+            dataset_split=results_split,
+            metric_type=name,
+            metric_name=name,
+            metric_value=float(value),
+        )
+        for name, value in (results or {}).items()
+    ]
+    card_data = ModelCardData(
+        library_name="transformers",
+        pipeline_tag="image-to-text",
+        license=config.license,
+        base_model=base_models or None,
+        datasets=[config.dataset] if config.dataset else None,
+        tags=["moda", "vision-language", "fashion", "image-captioning", "custom_code"],
+        model_name=model_name,
+        eval_results=eval_results or None,
+    )
+    text_dim = mc.text_config.hidden_size
+    projector = (
+        f"{mc.projector_type} {mc.vision_embed_dim} -> "
+        + (
+            f"{int(mc.projector_hidden_ratio * text_dim)} ({mc.projector_act}) -> "
+            if mc.projector_type == "mlp"
+            else ""
+        )
+        + f"{mc.text_config.hidden_size}"
+        + (f" x {mc.num_image_tokens} tokens" if mc.num_image_tokens > 1 else "")
+    )
+    card = ModelCard.from_template(
+        card_data,
+        template_path=str(TEMPLATE),
+        model_name=model_name,
+        model_id=model_id,
+        summary=summary,
+        vision=_backbone_name(mc.vision_config, "tiny"),
+        text=_backbone_name(mc.text_config, "tiny"),
+        projector=projector,
+        freeze_vision=config.freeze_vision,
+        num_image_tokens=mc.num_image_tokens,
+        vision_feature=mc.vision_feature,
+        params=parameter_counts(model),
+        dataset=f"`{config.dataset}`",
+        n_train=n_train,
+        n_eval=n_eval,
+        hyperparameters={key: getattr(config, key) for key in _HYPERPARAMETERS},
+        reproduce=reproduce or f"moda train {Path(config.output_dir) / 'recipe.yaml'}",
+        judge=config.judge,
+        results={k: f"{v:.2f}" for k, v in (results or {}).items()},
+        results_split=results_split,
+        results_n=results_n,
+        plots=plots or {},
+    )
+    path = Path(model_dir) / "README.md"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(str(card))
+    os.replace(tmp, path)
+    return path
