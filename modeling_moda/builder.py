@@ -194,11 +194,12 @@ def build_moda(
     del lm
 
     full = AutoModel.from_pretrained(vision, dtype=torch.float32, **vision_kwargs).state_dict()
-    wanted = model.vision_tower.state_dict().keys()
-    missing = [k for k in wanted if k not in full]
-    if missing:
-        raise ValueError(f"{vision}: checkpoint lacks vision-tower weights, e.g. {missing[:3]}")
-    model.vision_tower.load_state_dict({k: full[k] for k in wanted})
+    wanted = list(model.vision_tower.state_dict())
+    # a vision-only checkpoint has the tower's own keys; CLIP/SigLIP dual encoders nest it in `vision_model.`
+    prefix = next((p for p in ("", "vision_model.") if all(p + k in full for k in wanted)), None)
+    if prefix is None:
+        raise ValueError(f"{vision}: checkpoint lacks the vision-tower weights, e.g. {wanted[:2]}")
+    model.vision_tower.load_state_dict({k: full[prefix + k] for k in wanted})
     if model.visual_projection is not None:
         if "visual_projection.weight" not in full:
             raise ValueError(f"{vision}: checkpoint has no visual_projection.weight for the pooled embedding")
@@ -213,6 +214,27 @@ def build_moda(
         chat_template = CHATML_CHAT_TEMPLATE if chatml else PLAIN_CHAT_TEMPLATE
     image_processor = AutoImageProcessor.from_pretrained(vision, **vision_kwargs)
     return _finish(model, tokenizer, image_processor, chat_template)
+
+
+def parameter_counts(model: ModaForConditionalGeneration) -> dict[str, int]:
+    """Parameters per part (shared/tied tensors counted once), and trainable/frozen totals."""
+
+    def count(module: torch.nn.Module | None, trainable: bool | None = None) -> int:
+        if module is None:
+            return 0
+        params = module.parameters()  # de-duplicates tied weights
+        return sum(p.numel() for p in params if trainable is None or p.requires_grad == trainable)
+
+    return {
+        "vision_tower": count(model.vision_tower),
+        "visual_projection": count(model.visual_projection),
+        "projector": count(model.projector),
+        "language_model": count(model.language_model),
+        "language_model_input_embeddings": count(model.get_input_embeddings()),
+        "total": count(model),
+        "trainable": count(model, trainable=True),
+        "frozen": count(model, trainable=False),
+    }
 
 
 def lora_config_for_lm(
@@ -245,5 +267,6 @@ __all__ = [
     "build_reference_config",
     "build_tiny_moda",
     "lora_config_for_lm",
+    "parameter_counts",
     "train_tokenizer",
 ]
