@@ -51,11 +51,15 @@ def parse_json_reply(text: str, schema: dict | None = None) -> dict:
     validator = _validator(schema)
     first_schema_error: str | None = None
     found_any = False
-    for candidate in _candidates(text):
-        obj = _load_object(candidate)
+    covered = -1  # end of the last object found: a "{" inside it is a nested value, not an answer
+    for start, end in _candidates(text):
+        if start < covered:
+            continue
+        obj, consumed = _load_object(text[start:end])
         if obj is None:
             continue
         found_any = True
+        covered = start + consumed
         error = _schema_error(validator, obj)
         if error is None:
             return obj
@@ -74,6 +78,11 @@ def repair_json(fragment: str) -> str:
     strings, prose after the closing brace, and truncation (open strings and brackets are closed; a dangling
     key or comma is dropped).
     """
+    return _repair(fragment)[0]
+
+
+def _repair(fragment: str) -> tuple[str, int]:
+    """`repair_json`, also returning how many characters of `fragment` the object spans."""
     out: list[str] = []
     stack: list[str] = []
     i, n = 0, len(fragment)
@@ -95,7 +104,7 @@ def repair_json(fragment: str) -> str:
             if stack:
                 out.append(_CLOSER[stack.pop()])
             if not stack:
-                return "".join(out)
+                return "".join(out), i + 1
         elif ch.isalpha() or ch == "_":
             word = _WORD.match(fragment, i).group(0)
             out.append(_LITERALS.get(word, json.dumps(word)))
@@ -108,33 +117,34 @@ def repair_json(fragment: str) -> str:
         else:
             out.append(ch)
         i += 1
-    return _close_truncated(out, stack)
+    return _close_truncated(out, stack), n
 
 
 def _candidates(text: str):
-    """Yield text fragments that may start a JSON object: fenced blocks first, then each `{`."""
+    """Yield (start, end) of fragments that may hold the answer: fenced blocks first, then each `{`."""
     for match in _FENCE.finditer(text):
-        body = match.group(1)
-        start = body.find("{")
+        start = text.find("{", match.start(1), match.end(1))
         if start >= 0:
-            yield body[start:]
-    seen = 0
+            yield start, match.end(1)
     start = text.find("{")
-    while start >= 0 and seen < _MAX_CANDIDATES:
-        yield text[start:]
-        seen += 1
+    for _ in range(_MAX_CANDIDATES):
+        if start < 0:
+            return
+        yield start, len(text)
         start = text.find("{", start + 1)
 
 
-def _load_object(fragment: str) -> dict | None:
+def _load_object(fragment: str) -> tuple[dict | None, int]:
+    """The object at the start of `fragment` (strict, else repaired) and the characters it spans."""
     try:
-        obj, _ = json.JSONDecoder().raw_decode(fragment)
+        obj, consumed = json.JSONDecoder().raw_decode(fragment)
     except json.JSONDecodeError:
+        fixed, consumed = _repair(fragment)
         try:
-            obj = json.loads(repair_json(fragment))
+            obj = json.loads(fixed)
         except json.JSONDecodeError:
-            return None
-    return obj if isinstance(obj, dict) else None
+            return None, 0
+    return (obj, consumed) if isinstance(obj, dict) else (None, 0)
 
 
 def _copy_string(src: str, start: int, out: list[str]) -> tuple[int, bool]:
