@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 MAX_PREDICTION_CHARS = 2000
 JUDGED_FIELDS = ("base_colour", "article_type", "gender", "usage")
-_ALIASES = {
+ALIASES = {
     "baseColour": "base_colour",
     "base_color": "base_colour",
     "colour": "base_colour",
@@ -43,7 +43,7 @@ def prepare(index: int, prediction: object, reference: object) -> tuple[str, dic
         raise InvalidSample(f"prediction #{index} is {type(prediction).__name__}, expected str")
     if not isinstance(reference, Mapping):
         raise InvalidSample(f"reference #{index} is {type(reference).__name__}, expected a metadata dict")
-    ref = {_ALIASES.get(k, k): v for k, v in reference.items()}
+    ref = {ALIASES.get(k, k): v for k, v in reference.items()}
     if all(ref.get(f) in (None, "") for f in JUDGED_FIELDS):
         raise InvalidSample(f"reference #{index} has none of the judged fields {', '.join(JUDGED_FIELDS)}")
     truncated = len(prediction) > MAX_PREDICTION_CHARS

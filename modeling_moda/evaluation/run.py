@@ -1,0 +1,148 @@
+"""`moda evaluate` end to end: load a model and a split, generate descriptions, judge them, write a report."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .aggregate import aggregate
+from .agreement import compare
+from .report import sample_rows, write_report
+
+REFERENCE_EXTRA_FIELDS = ("description",)  # a reference description, when the dataset has one
+
+
+@dataclass
+class EvalResult:
+    out_dir: Path
+    metrics: dict
+    files: dict[str, Path] = field(default_factory=dict)
+    agreement: dict | None = None
+
+
+def load_split(dataset: str, split: str, limit: int | None = None) -> Any:
+    """A split from a `save_to_disk` folder (DatasetDict or Dataset), a data folder, or a Hub id."""
+    import datasets
+
+    path = Path(dataset)
+    if path.is_dir() and ((path / "dataset_dict.json").exists() or (path / "state.json").exists()):
+        loaded = datasets.load_from_disk(str(path))
+        if isinstance(loaded, datasets.DatasetDict):
+            if split not in loaded:
+                raise ValueError(f"{dataset}: no split {split!r} (has {', '.join(loaded)})")
+            loaded = loaded[split]
+    else:
+        loaded = datasets.load_dataset(dataset, split=split)
+    if limit is not None:
+        loaded = loaded.select(range(min(limit, len(loaded))))
+    return loaded
+
+
+def references_of(rows: Any) -> list[dict]:
+    """Each row's metadata in the internal schema (and its reference description, if any)."""
+    from modeling_moda.data.schema import METADATA_FIELDS
+
+    columns = [c for c in (*METADATA_FIELDS, *REFERENCE_EXTRA_FIELDS) if c in rows.column_names]
+    table = {c: rows[c] for c in columns}
+    return [{c: table[c][i] for c in columns} for i in range(len(rows))]
+
+
+def load_model(model_dir: str, device: str = "cpu") -> tuple[Any, Any]:
+    """A saved MODA and its processor (the package's classes; no remote code needed)."""
+    from modeling_moda.modeling_moda import ModaForConditionalGeneration
+    from modeling_moda.processing_moda import ModaProcessor
+
+    model = ModaForConditionalGeneration.from_pretrained(model_dir).to(device).eval()
+    processor = ModaProcessor.from_pretrained(model_dir)
+    return model, processor
+
+
+def score_with(judge: Any, predictions: list, references: list[dict], images: list | None) -> list:
+    if images is not None and getattr(judge, "use_images", False):
+        return judge.score(predictions, references, images=images)
+    return judge.score(predictions, references)
+
+
+def evaluate_model(
+    model_dir: str,
+    dataset: str,
+    out_dir: str | Path,
+    split: str = "test",
+    judge: Any = None,
+    compare_judge: Any = None,
+    limit: int | None = None,
+    batch_size: int = 16,
+    max_new_tokens: int = 48,
+    device: str = "cpu",
+    grid_size: int = 12,
+    id_column: str = "id",
+    image_column: str = "image",
+    progress: bool = True,
+) -> EvalResult:
+    """Generate descriptions for `split` of `dataset` with the model in `model_dir`, score them with `judge`
+    (a judge object from `get_judge`; default rules), optionally also with `compare_judge`, and write the
+    report to `out_dir`."""
+    from modeling_moda.inference.generate import generate_descriptions
+
+    from . import get_judge
+
+    judge = judge or get_judge("rules")
+    rows = load_split(dataset, split, limit)
+    if image_column not in rows.column_names:
+        raise ValueError(f"{dataset} [{split}]: no image column {image_column!r} (has {rows.column_names})")
+    ids = (
+        [str(x) for x in rows[id_column]]
+        if id_column in rows.column_names
+        else [str(i) for i in range(len(rows))]
+    )
+    references = references_of(rows)
+    images = [img.convert("RGB") for img in rows[image_column]]
+
+    model, processor = load_model(model_dir, device)
+    start = time.perf_counter()
+    predictions = generate_descriptions(
+        model, processor, images, batch_size=batch_size, max_new_tokens=max_new_tokens, progress=progress
+    )
+    gen_s = time.perf_counter() - start
+
+    start = time.perf_counter()
+    scores = score_with(judge, predictions, references, images)
+    judge_s = time.perf_counter() - start
+    others, agreement = {}, None
+    if compare_judge is not None:
+        other = score_with(compare_judge, predictions, references, images)
+        others[compare_judge.name] = other
+        agreement = {"judges": [judge.name, compare_judge.name], **compare(scores, other)}
+
+    metrics = aggregate(scores)
+    run_info = {
+        "model": str(model_dir),
+        "dataset": str(dataset),
+        "split": split,
+        "samples": len(rows),
+        "judge": judge.name,
+        "judge_model": getattr(getattr(judge, "backend", None), "model", "lexicon"),
+        "generation_s": round(gen_s, 2),
+        "judging_s": round(judge_s, 3),
+        "max_new_tokens": max_new_tokens,
+    }
+    tally = judge.tally() if hasattr(judge, "tally") else None
+    if compare_judge is not None and hasattr(compare_judge, "tally"):
+        tally = {
+            **(tally or {}),
+            **{f"{compare_judge.name}.{k}": v for k, v in compare_judge.tally().items()},
+        }
+    files = write_report(
+        out_dir,
+        sample_rows(ids, references, predictions, scores, others or None),
+        scores,
+        metrics,
+        run_info,
+        images=images,
+        agreement=agreement,
+        tally=tally,
+        grid_size=grid_size,
+    )
+    return EvalResult(out_dir=Path(out_dir), metrics=metrics, files=files, agreement=agreement)

@@ -1,0 +1,158 @@
+"""Judge metrics during training, against training tokens seen (the seed's "metrics vs tokens" chart).
+
+    from modeling_moda.evaluation.tracker import JudgeTracker
+    tracker = JudgeTracker(processor, eval_split, out_dir, judge="rules", every_steps=0, n_samples=64)
+    Trainer(..., callbacks=[tracker])     # needs TrainingArguments(include_num_input_tokens_seen=...)
+
+`every_steps=0` judges at each evaluation (and adds `eval_judge_<metric>` to the eval metrics, so
+`metric_for_best_model="eval_judge_overall"` works); `every_steps=K > 0` judges every K optimizer steps.
+Each point is appended to `<out_dir>/judge_metrics.jsonl` ({"step", "tokens_seen", "metrics", "n"}) and the
+chart `<out_dir>/metrics_vs_tokens.png` is redrawn. Only the main process judges.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from transformers import TrainerCallback
+
+from .aggregate import aggregate
+from .metrics import ALL_METRICS
+from .plots import plot_metrics_vs_tokens
+
+LOG_NAME = "judge_metrics.jsonl"
+PLOT_NAME = "metrics_vs_tokens.png"
+
+
+def read_history(path: str | Path) -> list[dict]:
+    """The points logged so far (a torn last line from a killed run is skipped)."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            rows.append(json.loads(line))
+        except ValueError:
+            continue
+    return rows
+
+
+def track_metrics(
+    model: Any,
+    processor: Any,
+    images: Sequence[Any],
+    references: Sequence[dict],
+    *,
+    step: int,
+    tokens_seen: int,
+    out_dir: str | Path,
+    judge: Any = None,
+    batch_size: int = 16,
+    max_new_tokens: int = 48,
+    prompt: str | None = None,
+) -> dict:
+    """Describe `images`, score them against `references`, append the point to the log, redraw the chart.
+
+    Returns {metric: mean} for the five metrics and overall."""
+    from modeling_moda.inference.generate import generate_descriptions
+
+    from . import get_judge
+
+    judge = judge or get_judge("rules")
+    was_training = model.training
+    model.eval()
+    try:
+        predictions = generate_descriptions(
+            model,
+            processor,
+            list(images),
+            batch_size=batch_size,
+            max_new_tokens=max_new_tokens,
+            prompt=prompt,
+            progress=False,
+        )
+    finally:
+        model.train(was_training)
+    summary = aggregate(judge.score(predictions, list(references)), n_boot=200)
+    means = {m: summary[m]["mean"] for m in ALL_METRICS}
+    point = {
+        "step": int(step),
+        "tokens_seen": int(tokens_seen),
+        "metrics": means,
+        "n": summary["n_scored"],
+        "example": predictions[0] if predictions else "",
+    }
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / LOG_NAME, "a", encoding="utf-8") as f:
+        f.write(json.dumps(point, ensure_ascii=False) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    plot_metrics_vs_tokens(read_history(out / LOG_NAME), out / PLOT_NAME)
+    return means
+
+
+class JudgeTracker(TrainerCallback):
+    """A `TrainerCallback` that runs `track_metrics` on the first `n_samples` items of `eval_split`."""
+
+    def __init__(
+        self,
+        processor: Any,
+        eval_split: Any,
+        out_dir: str | Path,
+        judge: str = "rules",
+        every_steps: int = 0,
+        n_samples: int = 64,
+        batch_size: int = 16,
+        max_new_tokens: int = 48,
+        image_column: str = "image",
+        prompt: str | None = None,
+    ):
+        from . import get_judge
+        from .run import references_of
+
+        subset = eval_split.select(range(min(n_samples, len(eval_split))))
+        self.processor = processor
+        self.images = [img.convert("RGB") for img in subset[image_column]]
+        self.references = references_of(subset)
+        self.out_dir = Path(out_dir)
+        self.judge = get_judge(judge)
+        self.every_steps = every_steps
+        self.batch_size = batch_size
+        self.max_new_tokens = max_new_tokens
+        self.prompt = prompt
+        self._last_step = -1
+
+    def _track(self, state: Any, model: Any) -> dict | None:
+        if not state.is_world_process_zero or model is None or state.global_step == self._last_step:
+            return None
+        self._last_step = state.global_step
+        return track_metrics(
+            model,
+            self.processor,
+            self.images,
+            self.references,
+            step=state.global_step,
+            tokens_seen=getattr(state, "num_input_tokens_seen", 0) or 0,
+            out_dir=self.out_dir,
+            judge=self.judge,
+            batch_size=self.batch_size,
+            max_new_tokens=self.max_new_tokens,
+            prompt=self.prompt,
+        )
+
+    def on_step_end(self, args, state, control, model=None, **kwargs):
+        if self.every_steps > 0 and state.global_step % self.every_steps == 0:
+            self._track(state, model)
+
+    def on_evaluate(self, args, state, control, model=None, metrics=None, **kwargs):
+        if self.every_steps != 0:
+            return
+        means = self._track(state, model)
+        if means is not None and metrics is not None:
+            metrics.update({f"eval_judge_{m}": v for m, v in means.items() if v is not None})
