@@ -107,13 +107,15 @@ class TransformersChat:
         options = _generation_options(gen, self.tokenizer)
         seed = options.pop("seed", None)
         conversations = [self._to_hf_messages(m) for m in conversations]
+        # Tokenizers take `padding` directly, processors inside `processor_kwargs`.
+        pad = {"padding": True} if self.kind == CAUSAL_LM else {"processor_kwargs": {"padding": True}}
         inputs = self.processor.apply_chat_template(
             conversations,
             add_generation_prompt=True,
             tokenize=True,
             return_dict=True,
             return_tensors="pt",
-            padding=True,
+            **pad,
         ).to(self.device)
         prompt_len = inputs["input_ids"].shape[1]  # [B, T] left-padded
         with self._lock, torch.inference_mode():
