@@ -88,6 +88,14 @@ class ModaForConditionalGeneration(ModaPreTrainedModel, GenerationMixin):
         if config.freeze_vision:
             self.freeze_vision()
 
+    @classmethod
+    def from_pretrained(cls, *args, **kwargs):
+        loaded = super().from_pretrained(*args, **kwargs)  # loading replaces parameters: freeze again
+        model = loaded[0] if isinstance(loaded, tuple) else loaded
+        if model.config.freeze_vision:
+            model.freeze_vision()
+        return loaded
+
     def freeze_vision(self) -> None:
         for module in (self.vision_tower, self.visual_projection):
             if module is not None:
