@@ -46,12 +46,12 @@ def export_folder(out_dir: str | os.PathLike) -> Path:
 
     The folder appears atomically (written beside it, then renamed): a killed export leaves nothing half-made.
     """
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
     out = Path(out_dir)
     if (out / "config.json").exists() and (out / "model.safetensors").exists():
         return out
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
     gguf = gguf_path()
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     quantized = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
@@ -87,6 +87,16 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
+def _die_with_parent() -> None:
+    """In the server's process (Linux): get SIGTERM when the process that started it dies, even by SIGKILL,
+    so a killed test run leaves no server holding a gigabyte. A no-op elsewhere."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
 class LocalOpenAIServer:
     """`with LocalOpenAIServer(model_dir) as url:` runs `transformers serve` on 127.0.0.1, yields `.../v1`.
 
@@ -112,6 +122,7 @@ class LocalOpenAIServer:
         self.extra_args = list(extra_args or [])
         self.process: subprocess.Popen | None = None
         self.startup_s: float | None = None
+        self._own_log = False  # a temporary log we created (removed on stop)
 
     @property
     def base_url(self) -> str:
@@ -125,18 +136,31 @@ class LocalOpenAIServer:
         self.stop()
 
     def start(self) -> None:
-        if self.port is None:
-            self.port = free_port(self.host)
+        """Start the server and wait until it is healthy (a free port taken meanwhile is retried)."""
+        auto_port = self.port is None
+        for attempt in range(3 if auto_port else 1):
+            if auto_port:
+                self.port = free_port(self.host)
+            try:
+                self._launch()
+                return
+            except BackendError as exc:
+                if not (auto_port and "address already in use" in str(exc).lower() and attempt < 2):
+                    raise
+
+    def _launch(self) -> None:
         if self.log_path is None:
             fd, name = tempfile.mkstemp(prefix="transformers-serve-", suffix=".log")
             os.close(fd)
-            self.log_path = Path(name)
+            self.log_path, self._own_log = Path(name), True
         cmd = [sys.executable, "-m", "transformers.cli.transformers", "serve", self.model]
         cmd += ["--host", self.host, "--port", str(self.port), "--device", "cpu", *self.extra_args]
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
         t0 = time.perf_counter()
         with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+            self.process = subprocess.Popen(
+                cmd, stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=_die_with_parent
+            )
         try:
             self._wait_ready(t0 + self.startup_timeout)
         except BaseException:
@@ -155,6 +179,9 @@ class LocalOpenAIServer:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+        if self._own_log:
+            self.log_path.unlink(missing_ok=True)
+            self.log_path, self._own_log = None, False
 
     def _wait_ready(self, deadline: float) -> None:
         url = f"http://{self.host}:{self.port}/health"
