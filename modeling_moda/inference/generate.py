@@ -33,11 +33,14 @@ def describe_batch(
     images: Sequence[Any] | None = None,
     *,
     vision_embeds: torch.Tensor | None = None,
-    max_new_tokens: int = 48,
+    max_new_tokens: int | None = 48,
     prompt: str | None = None,
     **generate_kwargs: Any,
 ) -> list[str]:
-    """Describe one batch: `images` (PIL images, paths or arrays) or `vision_embeds` [B, N_v, D_v]."""
+    """Describe one batch: `images` (PIL images, paths or arrays) or `vision_embeds` [B, N_v, D_v].
+
+    `max_new_tokens=None` takes the model's generation config.
+    """
     if (images is None) == (vision_embeds is None):
         raise ValueError("pass exactly one of images= or vision_embeds=")
     n = len(images) if images is not None else vision_embeds.shape[0]
@@ -48,7 +51,9 @@ def describe_batch(
         inputs["vision_embeds"] = vision_embeds.to(device=model.device, dtype=model.dtype)
     prompt_len = inputs["input_ids"].shape[1]
     generate_kwargs.setdefault("pad_token_id", processor.tokenizer.pad_token_id)  # as the pipeline does
-    output_ids = model.generate(**inputs, max_new_tokens=max_new_tokens, **generate_kwargs)  # [B, T + new]
+    if max_new_tokens is not None:
+        generate_kwargs["max_new_tokens"] = max_new_tokens
+    output_ids = model.generate(**inputs, **generate_kwargs)  # [B, T + new]
     texts = processor.batch_decode(output_ids[:, prompt_len:], skip_special_tokens=True)
     return [t.strip() for t in texts]
 
