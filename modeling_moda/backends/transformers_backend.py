@@ -86,6 +86,7 @@ class TransformersChat:
         """Replies in input order, `batch_size` conversations per `generate`; failures come back as errors."""
         from tqdm.auto import tqdm
 
+        _generation_options(gen, self.tokenizer)  # a bad option is the caller's bug: raise it, once
         results: list[ChatReply | Exception] = []
         for start in tqdm(
             range(0, len(batch), self.batch_size), disable=not progress, desc=f"{self.model} chat"
@@ -117,6 +118,8 @@ class TransformersChat:
             return_tensors="pt",
             **pad,
         ).to(self.device)
+        if self.kind == IMAGE_TEXT_TO_TEXT:
+            inputs = inputs.to(self.lm.dtype)  # pixel values in the model's dtype (floats only are cast)
         prompt_len = inputs["input_ids"].shape[1]  # [B, T] left-padded
         with self._lock, torch.inference_mode():
             if seed is not None:

@@ -60,6 +60,8 @@ def test_bad_requests_are_clear(smol, tmp_path):
         smol.chat(_image_message(Image.new("RGB", (8, 8))))
     with pytest.raises(TypeError, match="unsupported generation options.*logprobs"):
         smol.chat(HELLO, logprobs=True)
+    with pytest.raises(TypeError, match="unsupported generation options.*logprobs"):
+        smol.chat_many([HELLO], logprobs=True)
     smol.chat(HELLO, max_tokens=2, response_format={"type": "json_object"})  # accepted, ignored locally
     with pytest.raises(BackendError, match="cannot load model config"):
         TransformersChat(str(tmp_path / "missing"))
