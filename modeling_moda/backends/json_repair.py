@@ -74,9 +74,9 @@ def parse_json_reply(text: str, schema: dict | None = None) -> dict:
 def repair_json(fragment: str) -> str:
     """Rewrite near-JSON starting at an opening brace into strict JSON text (best effort).
 
-    Handles single-quoted strings, unquoted keys, Python literals, trailing commas, raw control characters in
-    strings, prose after the closing brace, and truncation (open strings and brackets are closed; a dangling
-    key or comma is dropped).
+    Handles single-quoted strings, unquoted keys, Python literals, missing and trailing commas, raw control
+    characters in strings, comments, prose after the closing brace, and truncation (open strings and brackets
+    are closed; a dangling key or comma is dropped).
     """
     return _repair(fragment)[0]
 
@@ -88,6 +88,8 @@ def _repair(fragment: str) -> tuple[str, int]:
     i, n = 0, len(fragment)
     while i < n:
         ch = fragment[i]
+        if ch in "\"'{[" or ch.isalpha() or ch == "_":
+            _comma_if_missing(out)
         if ch in "\"'":
             i, closed = _copy_string(fragment, i, out)
             if not closed:
@@ -185,6 +187,18 @@ def _ends_single_quoted(src: str, after: int) -> bool:
     """A `'` ends a single-quoted string only before `,:}]` or the end (so "men's" survives)."""
     rest = src[after:].lstrip()
     return not rest or rest[0] in ",:}]"
+
+
+def _comma_if_missing(out: list[str]) -> None:
+    """Before a new value or key: if the previous token ended a value (`"a" "b"`, `1 "b"`, `} {`), add ","."""
+    j = len(out) - 1
+    while j >= 0 and out[j].isspace():
+        j -= 1
+    if j < 0:
+        return
+    last = out[j]
+    if last.startswith('"') or last in ("true", "false", "null", "}", "]") or last[-1].isdigit():
+        out.insert(j + 1, ",")
 
 
 def _drop_trailing_comma(out: list[str]) -> None:

@@ -53,6 +53,14 @@ SMOLLM2_TRUNCATED = (
         ('{"description": "red", "colors":', {"description": "red"}),
         ('{"description": "red", // a comment\n "colors": []}', {"description": "red", "colors": []}),
         ('{"description": "ünïcode ✓"}', {"description": "ünïcode ✓"}),
+        (
+            '{\n "description": "red shirt"\n "colors": ["red" "white"]\n}',
+            {"description": "red shirt", "colors": ["red", "white"]},
+        ),
+        (
+            '{"description": "x", "n": 2 "colors": [], "o": {"a": 1} "p": true "q": null}',
+            {"description": "x", "n": 2, "colors": [], "o": {"a": 1}, "p": True, "q": None},
+        ),
     ],
 )
 def test_repairs(reply, expected):
