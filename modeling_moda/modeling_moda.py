@@ -6,7 +6,6 @@ Remote code: imports only torch, transformers and `configuration_moda` (llava st
 from __future__ import annotations
 
 import os
-import shutil
 
 import torch
 from torch import nn
@@ -14,6 +13,11 @@ from transformers import AutoModel, AutoModelForCausalLM, GenerationMixin, PreTr
 from transformers.activations import ACT2FN
 
 from .configuration_moda import ModaConfig
+
+# Imported so that the processor and the pipeline travel with the model: transformers copies a model file's
+# relative imports on save_pretrained and fetches them with it on a trust_remote_code load.
+from .pipeline_moda import ModaImageToTextPipeline  # noqa: F401
+from .processing_moda import ModaProcessor  # noqa: F401
 
 # Written into config.json on save, so every Auto class and the custom pipeline load with trust_remote_code.
 AUTO_MAP = {
@@ -30,7 +34,6 @@ CUSTOM_PIPELINES = {
         "type": "multimodal",
     }
 }
-REMOTE_CODE_FILES = ("configuration_moda.py", "modeling_moda.py", "processing_moda.py", "pipeline_moda.py")
 
 
 class ModaProjector(nn.Module):
@@ -67,7 +70,6 @@ class ModaPreTrainedModel(PreTrainedModel):
     _supports_sdpa = True
     _supports_flash_attn = True
     _supports_attention_backend = True
-    _no_split_modules = []
 
 
 class ModaForConditionalGeneration(ModaPreTrainedModel, GenerationMixin):
@@ -148,7 +150,7 @@ class ModaForConditionalGeneration(ModaPreTrainedModel, GenerationMixin):
         if self.config.vision_feature == "patch" and vision_embeds.shape[1] != n_tokens:
             pooled = nn.functional.adaptive_avg_pool1d(vision_embeds.transpose(1, 2), n_tokens)
             vision_embeds = pooled.transpose(1, 2)  # [B, N, D_v]
-        dtype = self.projector.net.parameters().__next__().dtype
+        dtype = next(self.projector.parameters()).dtype
         return self.projector(vision_embeds.to(dtype))  # [B, N, D_text]
 
     def merge_image_features(
@@ -210,14 +212,10 @@ class ModaForConditionalGeneration(ModaPreTrainedModel, GenerationMixin):
         return inputs
 
     def save_pretrained(self, save_directory: str | os.PathLike, *args, **kwargs) -> None:
-        """Weights + config with every auto_map entry, the custom pipeline and all four remote-code files."""
+        """Weights + config with every auto_map entry and the custom pipeline (+ the four code files)."""
         self.config.auto_map = dict(AUTO_MAP)
         self.config.custom_pipelines = CUSTOM_PIPELINES
         super().save_pretrained(save_directory, *args, **kwargs)
-        here = os.path.dirname(os.path.abspath(__file__))
-        for name in REMOTE_CODE_FILES:
-            if os.path.exists(os.path.join(here, name)):
-                shutil.copyfile(os.path.join(here, name), os.path.join(save_directory, name))
 
 
 ModaForConditionalGeneration.register_for_auto_class("AutoModelForImageTextToText")

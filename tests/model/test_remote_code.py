@@ -12,6 +12,8 @@ import torch
 from conftest import make_images
 from safetensors.torch import load_file
 
+CODE_FILES = {"configuration_moda.py", "modeling_moda.py", "processing_moda.py", "pipeline_moda.py"}
+
 # Runs in a fresh interpreter, from an empty folder, with only transformers (+ trust_remote_code).
 FRESH_PROCESS = textwrap.dedent(
     """
@@ -34,6 +36,8 @@ FRESH_PROCESS = textwrap.dedent(
         with torch.no_grad():
             logits[auto.__name__] = model(**batch).logits.contiguous()
     save_file(logits, f"{out_dir}/logits.safetensors")
+    model.save_pretrained(f"{out_dir}/resaved")  # a remote-code model saves its code files again
+    processor.save_pretrained(f"{out_dir}/resaved")
 
     describe = pipeline("image-to-text", model=model_dir, trust_remote_code=True)
     report["pipeline"] = type(describe).__name__
@@ -56,8 +60,8 @@ def test_fresh_process_loads_model_processor_and_pipelines(tiny, tiny_dir, tmp_p
     for i, image in enumerate(images):
         image.save(tmp_path / f"image{i}.png")
     files = set(os.listdir(tiny_dir))
-    assert {"model.safetensors", "configuration_moda.py", "modeling_moda.py", "processing_moda.py"} <= files
-    assert "pipeline_moda.py" in files and not any(f.endswith((".bin", ".pt", ".pkl")) for f in files)
+    assert CODE_FILES | {"model.safetensors"} <= files
+    assert not any(f.endswith((".bin", ".pt", ".pkl")) for f in files)
     config = json.loads((tiny_dir / "config.json").read_text())
     assert set(config["auto_map"]) == {
         "AutoConfig",
@@ -82,6 +86,7 @@ def test_fresh_process_loads_model_processor_and_pipelines(tiny, tiny_dir, tmp_p
     assert report["config"] == "ModaConfig" and report["processor"] == "ModaProcessor"
     assert report["pipeline"] == "ModaImageToTextPipeline"
     assert report["imported_modeling_moda"] == []
+    assert CODE_FILES <= set(os.listdir(tmp_path / "resaved"))
 
     # identical logits to the in-process model, for every Auto class
     batch = processor(images=images, text=["", "a red"], suffix=["A red dress.", "Black shoes."])
