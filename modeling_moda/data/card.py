@@ -48,6 +48,7 @@ def render_card(stats: dict, config: BuildConfig, prompts: Prompts, split_bytes:
         )
     ]
     total_rows = sum(stats["rows"].values())
+    splits = {split: n for split, n in stats["rows"].items() if n}  # load_dataset refuses empty splits
     train = 1 - config.validation_fraction - config.test_fraction
     return template.render(
         license=config.license,
@@ -55,6 +56,7 @@ def render_card(stats: dict, config: BuildConfig, prompts: Prompts, split_bytes:
         size_category=size_category(total_rows),
         features=[(name, _dtype(feature)) for name, feature in dataset_features().items()],
         stats=stats,
+        splits=splits,
         prompts=prompts,
         attempts=max(config.teacher.attempts, config.refiner.attempts),
         split_shares=f"{train:.0%} / {config.validation_fraction:.0%} / {config.test_fraction:.0%}",

@@ -3,7 +3,7 @@
 Files are `data/<split>-<shard>-of-<num_shards>-part<k>.parquet`, with the `datasets` features (the image as
 `datasets.Image`, stored as its original encoded bytes) in the parquet schema metadata. Rows stream into
 temporary files under `.moda/`; `commit()` moves them into `data/` (one `os.replace` each) after removing the
-shard's files of an earlier run. Every split gets at least one file, possibly empty, so a split always exists.
+shard's files of an earlier run. A split without rows gets no file (`load_dataset` refuses empty splits).
 """
 
 from __future__ import annotations
@@ -69,8 +69,6 @@ class ShardWriter:
         file written under a different number of shards). Returns the final paths."""
         for split in SPLITS:
             self._flush(split)
-            if not self._files[split]:
-                self._writer(split)  # an empty file keeps the split
         for writer in self._writers.values():
             writer.close()
         self._writers.clear()
