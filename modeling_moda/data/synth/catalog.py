@@ -111,7 +111,9 @@ def synth_catalog(
     printed = [spec for spec in specs if spec.printed]
     _write_atomic(out / SIDECAR, "".join(json.dumps({"id": s.id, "text": s.printed}) + "\n" for s in printed))
     sheet_path = out / CONTACT_SHEET
-    contact_sheet(images_dir, specs[:48], sheet_path)
+    first_of_each = {spec.article: spec for spec in reversed(specs)}.values()  # one of every article first
+    sample = list(first_of_each) + [spec for spec in specs if spec not in first_of_each]
+    contact_sheet(images_dir, sorted(sample[:48], key=lambda s: int(s.id)), sheet_path)
     _write_table(out / TABLE, specs)
     return {
         "items": n,
