@@ -5,7 +5,8 @@
 Prints one JSON object: export seconds (0 when the folder is cached), server start-up seconds, seconds per
 40-token reply through OpenAIChat (greedy; the prompt asks for a long answer), the server's resident memory,
 the same reply through TransformersChat in this process (load seconds, seconds per reply, this process's
-memory), and the machine's load average (other work on the machine slows every number).
+memory), and the machine's load average (other work on the machine slows every number). OpenMP threads
+wait passively unless OMP_WAIT_POLICY says otherwise.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-dir", type=Path, default=default_dir, help="where the exported model lives")
     parser.add_argument("--replies", type=int, default=5, help="40-token replies to time")
     args = parser.parse_args(argv)
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads; see LocalOpenAIServer
 
     start = time.perf_counter()
     cached = (args.out_dir / "model.safetensors").exists()
