@@ -44,7 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, help="evaluate only the first N items of the split")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--max-new-tokens", type=int, default=48)
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, or auto")
+    parser.add_argument("--dtype", default="float32", help="float32 (default), bfloat16, float16 or auto")
     parser.add_argument("--grid-size", type=int, default=12, help="images in samples.png")
 
 
@@ -84,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         max_new_tokens=args.max_new_tokens,
         device=args.device,
+        dtype=args.dtype,
         grid_size=args.grid_size,
     )
     m = result.metrics

@@ -43,14 +43,21 @@ class _Vocabulary:
 
     def __init__(self, phrases: dict[str, object]):
         self.phrases = phrases
-        self.max_words = max(len(p.split()) for p in phrases)
+        self.longest: dict[str, int] = {}  # first word -> words in the longest phrase it starts
+        for phrase in phrases:
+            words = phrase.split()
+            self.longest[words[0]] = max(self.longest.get(words[0], 0), len(words))
 
     def scan(self, words: list[str]) -> list[tuple[str, object]]:
         found: list[tuple[str, object]] = []
-        i = 0
-        while i < len(words):
-            for n in range(min(self.max_words, len(words) - i), 0, -1):
-                phrase = " ".join(words[i : i + n])
+        i, end = 0, len(words)
+        while i < end:
+            longest = self.longest.get(words[i])
+            if longest is None:
+                i += 1
+                continue
+            for n in range(min(longest, end - i), 0, -1):
+                phrase = " ".join(words[i : i + n]) if n > 1 else words[i]
                 if phrase in self.phrases:
                     if self.phrases[phrase] is not None:
                         found.append((phrase, self.phrases[phrase]))
@@ -107,18 +114,6 @@ _CANONICAL_BY_LOWER = {
 _MISSING = {"", "na", "n/a", "nan", "none", "null", "unknown"}
 
 
-def claim_words(text: str, drop_styling: bool = True) -> list[str]:
-    """The normalised words of `text`; with `drop_styling`, each sentence is cut at styling advice."""
-    words: list[str] = []
-    for sentence in _SENTENCE_END.split(text):
-        clause = normalize(sentence)
-        cue = _STYLING_CUE.search(clause) if drop_styling else None
-        if cue:
-            clause = clause[: cue.start()]
-        words.extend(clause.split())
-    return words
-
-
 def _unique(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
@@ -141,14 +136,24 @@ def extract_attributes(text: str) -> dict:
     "usages": [...], "seasons": [...]}. `article_types` is the union of every article claim's candidates;
     `articles` keeps each claim (a generic word such as "sneakers" names several Kaggle types).
     """
-    words = claim_words(text)  # colours and articles in styling advice name other garments
-    all_words = claim_words(text, drop_styling=False)  # "for a casual look" there still names the usage
+    return extract_with_words(text)[0]
+
+
+def extract_with_words(text: str) -> tuple[dict, list[str]]:
+    """`extract_attributes(text)` and the claim words it read (styling advice removed)."""
+    all_words: list[str] = []  # "... for a casual look" in styling advice still names the usage
+    words: list[str] = []  # colours and articles in styling advice name other garments
+    for sentence in _SENTENCE_END.split(text):
+        clause = normalize(sentence)
+        all_words.extend(clause.split())
+        cue = _STYLING_CUE.search(clause)
+        words.extend((clause[: cue.start()] if cue else clause).split())
     articles: list[dict] = []
     for phrase, types in _ARTICLE_VOCAB.scan(words):
         ordered = sorted(types)
         if not any(a["types"] == ordered for a in articles):
             articles.append({"phrase": phrase, "types": ordered})
-    return {
+    attributes = {
         "colours": _unique(v for _, v in _COLOUR_VOCAB.scan(words)),
         "article_types": _unique(t for a in articles for t in a["types"]),
         "articles": articles,
@@ -156,6 +161,7 @@ def extract_attributes(text: str) -> dict:
         "usages": _unique(v for _, v in _USAGE_VOCAB.scan(all_words)),
         "seasons": _unique(v for _, v in _SEASON_VOCAB.scan(all_words)),
     }
+    return attributes, words
 
 
 def is_missing(value: object) -> bool:
@@ -205,9 +211,11 @@ def colour_matches(claim: str, item: str) -> bool:
     return claim == item or colour_family(claim) == item or colour_family(item) == claim
 
 
+_USAGE_FAMILY = {u: f for u, (f, _) in USAGES.items()}
+
+
 def usage_matches(claim: str, usage: str) -> bool:
-    family = {u: f for u, (f, _) in USAGES.items()}
-    return claim == usage or family.get(claim) == usage or family.get(usage) == claim
+    return claim == usage or _USAGE_FAMILY.get(claim) == usage or _USAGE_FAMILY.get(usage) == claim
 
 
 def gender_matches(claim: str, gender: str) -> bool:

@@ -51,7 +51,7 @@ JUDGE_SCHEMA: dict = {
     "type": "object",
     "properties": {
         **dict.fromkeys(METRICS, _SCORE),
-        "reasons": {"type": "object", "additionalProperties": {"type": "string"}},
+        "reasons": {"anyOf": [{"type": "object"}, {"type": "string"}]},  # small models write one string
     },
     "required": list(METRICS),
 }
@@ -88,7 +88,10 @@ def not_applicable(reference: dict) -> set[str]:
 
 def scores_from_reply(obj: dict, reference: dict) -> tuple[dict[str, float | None], dict[str, str]]:
     """Validated reply -> (scores, reasons): binary metrics snapped to 0/10, not-applicable metrics None."""
-    reasons = {k: str(v) for k, v in (obj.get("reasons") or {}).items() if k in METRICS}
+    raw = obj.get("reasons") or {}
+    reasons = (
+        {k: str(v) for k, v in raw.items() if k in METRICS} if isinstance(raw, dict) else {"judge": str(raw)}
+    )
     scores: dict[str, float | None] = {}
     skip = not_applicable(reference)
     for metric in METRICS:
@@ -196,7 +199,7 @@ class LLMJudge:
                 reference={f: str(ref.get(f)) for f in PROMPT_FIELDS},
                 image=hashlib.sha256(image_bytes).hexdigest() if image_bytes else None,
             )
-            hit = self.cache.get(key) if self.cache else None
+            hit = self.cache.get(key) if self.cache is not None else None
             if hit is not None:
                 self.totals["cache_hits"] += 1
                 results[i] = self._to_score(hit["reply"], ref, cached=True, usage=hit.get("usage", {}))
@@ -223,7 +226,7 @@ class LLMJudge:
                         self.name, f"no valid judge reply after {attempt + 1} attempt(s): {reason}"
                     )
                     continue
-                if self.cache:
+                if self.cache is not None:
                     self.cache.put(key, {"reply": obj, "usage": reply.usage, "text": reply.text})
                 results[i] = self._to_score(obj, ref, cached=False, usage=reply.usage)
                 del pending[i]

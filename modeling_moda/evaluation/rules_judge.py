@@ -62,8 +62,7 @@ class RulesJudge:
             text, ref, truncated = prepare(index, prediction, reference)
         except InvalidSample as err:
             return SampleScore.unscored(self.name, str(err))
-        claims = lexicon.extract_attributes(text)
-        words = lexicon.claim_words(text)
+        claims, words = lexicon.extract_with_words(text)
         scores: dict[str, float | None] = {}
         reasons: dict[str, str] = {}
         details: list[tuple[str, bool]] = []  # (detail, correct) for factual consistency

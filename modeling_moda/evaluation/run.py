@@ -49,16 +49,6 @@ def references_of(rows: Any) -> list[dict]:
     return [{c: table[c][i] for c in columns} for i in range(len(rows))]
 
 
-def load_model(model_dir: str, device: str = "cpu") -> tuple[Any, Any]:
-    """A saved MODA and its processor (the package's classes; no remote code needed)."""
-    from modeling_moda.modeling_moda import ModaForConditionalGeneration
-    from modeling_moda.processing_moda import ModaProcessor
-
-    model = ModaForConditionalGeneration.from_pretrained(model_dir).to(device).eval()
-    processor = ModaProcessor.from_pretrained(model_dir)
-    return model, processor
-
-
 def score_with(judge: Any, predictions: list, references: list[dict], images: list | None) -> list:
     if images is not None and getattr(judge, "use_images", False):
         return judge.score(predictions, references, images=images)
@@ -76,6 +66,7 @@ def evaluate_model(
     batch_size: int = 16,
     max_new_tokens: int = 48,
     device: str = "cpu",
+    dtype: str = "float32",
     grid_size: int = 12,
     id_column: str = "id",
     image_column: str = "image",
@@ -85,6 +76,7 @@ def evaluate_model(
     (a judge object from `get_judge`; default rules), optionally also with `compare_judge`, and write the
     report to `out_dir`."""
     from modeling_moda.inference.generate import generate_descriptions
+    from modeling_moda.inference.runtime import load_for_inference
 
     from . import get_judge
 
@@ -100,7 +92,7 @@ def evaluate_model(
     references = references_of(rows)
     images = [img.convert("RGB") for img in rows[image_column]]
 
-    model, processor = load_model(model_dir, device)
+    model, processor = load_for_inference(str(model_dir), device=device, dtype=dtype)
     start = time.perf_counter()
     predictions = generate_descriptions(
         model, processor, images, batch_size=batch_size, max_new_tokens=max_new_tokens, progress=progress

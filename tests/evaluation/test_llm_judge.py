@@ -1,0 +1,183 @@
+"""The LLM judge: schema validation and repair, retries, disk cache, unscored-on-failure, cost tally.
+
+Deterministic behaviour is checked against a scripted OpenAI-compatible HTTP server on 127.0.0.1 (a real
+server and the real client; only the replies are scripted); the live `transformers serve` SmolLM2 server
+checks the whole path with a real (weak) model.
+"""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from PIL import Image
+
+from modeling_moda.backends.smollm2 import free_port
+from modeling_moda.evaluation import get_judge
+from modeling_moda.evaluation.llm_judge import load_prompt, scores_from_reply
+
+REF = {"gender": "Men", "article_type": "Tshirts", "base_colour": "Navy Blue", "usage": "Casual"}
+VALID = (
+    '{"color_accuracy": 10, "style_recognition": 0, "category_accuracy": 10, "gender_accuracy": 10, '
+    '"factual_consistency": 10, "reasons": {"style_recognition": "usage not mentioned"}}'
+)
+# near-JSON a model might write: prose, a code fence, single quotes, an unquoted key, a trailing comma,
+# and a binary metric given as 7 (snapped to 10)
+MALFORMED = (
+    "Here is my evaluation:\n```json\n{'color_accuracy': 10, style_recognition: 7, 'category_accuracy': 10, "
+    "'gender_accuracy': 10, 'factual_consistency': 7.5,}\n```"
+)
+
+
+class ScriptedServer:
+    """/v1/chat/completions: answers with the scripted (status, text) pairs in order, then with VALID."""
+
+    def __init__(self, script):
+        self.script, self.requests = list(script), []
+        outer, lock = self, threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with lock:
+                    outer.requests.append(body)
+                    status, text = outer.script.pop(0) if outer.script else (200, VALID)
+                payload = {
+                    "id": "x",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": body["model"],
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": text},
+                            "finish_reason": "stop",
+                        }
+                    ],
+                    "usage": {"prompt_tokens": 1000, "completion_tokens": 100, "total_tokens": 1100},
+                }
+                data = json.dumps(payload if status == 200 else {"error": {"message": "busy"}}).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def scripted():
+    servers = []
+
+    def make(script):
+        servers.append(ScriptedServer(script))
+        return servers[-1]
+
+    yield make
+    for s in servers:
+        s.httpd.shutdown()
+        s.httpd.server_close()
+
+
+def _judge(url, cache, **kw):
+    return get_judge(
+        "openai",
+        base_url=url,
+        model="gpt-4o-mini",
+        cache_path=cache,
+        max_concurrency=1,
+        backoff_base=0.01,
+        **kw,
+    )
+
+
+def test_repair_retry_cache_and_cost(scripted, tmp_path):
+    # sample 0: HTTP 500 then a malformed reply (repaired); sample 1: schema-invalid, then valid on re-ask
+    server = scripted([(500, ""), (200, MALFORMED), (200, '{"color_accuracy": 15}')])
+    preds = ["A navy tee for men", "A blue t-shirt"]
+    judge = _judge(server.url, tmp_path / "cache.jsonl")
+    first = judge.score(preds, [REF, REF])
+    assert all(s.scored for s in first)
+    assert (
+        first[0].scores["style_recognition"] == 10
+        and "snapped from 7" in first[0].reasons["style_recognition"]
+    )
+    assert first[0].scores["factual_consistency"] == 7.5
+    assert judge.totals["invalid_replies"] == 1 and judge.totals["requests"] == 3
+    assert judge.tally()["cost_usd"] == pytest.approx(3 * (1000 * 0.15 + 100 * 0.60) / 1e6)
+    sent = server.requests[-1]["messages"]
+    assert "color_accuracy" in sent[0]["content"] and "Navy Blue" in sent[1]["content"]
+
+    n_requests = len(server.requests)
+    again = _judge(server.url, tmp_path / "cache.jsonl")
+    second = again.score(preds, [REF, REF])
+    assert len(server.requests) == n_requests  # the rerun cost nothing
+    assert again.totals["cache_hits"] == 2 and again.cost_usd == 0
+    assert [s.scores for s in second] == [s.scores for s in first] and all(s.cached for s in second)
+
+
+def test_invalid_replies_exhaust_retries_and_leave_sample_unscored(scripted, tmp_path):
+    server = scripted([(200, "I think it is good.")] * 3)
+    (s,) = _judge(server.url, tmp_path / "c.jsonl", max_invalid_retries=2).score(["A tee"], [REF])
+    assert not s.scored and s.error.startswith("no valid judge reply after 3 attempt(s)")
+    assert len(server.requests) == 3
+
+
+def test_server_down_marks_samples_unscored_without_crashing(tmp_path):
+    judge = _judge(f"http://127.0.0.1:{free_port()}/v1", tmp_path / "c.jsonl", max_retries=1, timeout=2)
+    scores = judge.score(["A navy tee", "", 5], [REF, REF, REF])
+    assert [s.scored for s in scores] == [False, False, False]
+    assert "judge call failed" in scores[0].error and "gave up after 2 attempts" in scores[0].error
+    assert scores[2].error == "prediction #2 is int, expected str"
+    assert judge.totals["failures"] == 2
+
+
+def test_reply_rules_and_prompt_file():
+    scores, reasons = scores_from_reply(json.loads(VALID) | {"gender_accuracy": 3}, REF | {"usage": "NA"})
+    assert scores["gender_accuracy"] == 0 and scores["style_recognition"] is None
+    system, template = load_prompt("judge_v1")
+    assert "factual_consistency" in system and "$description" in template.template
+    with pytest.raises(FileNotFoundError, match="judge_v1"):
+        load_prompt("judge_v0")
+
+
+def test_image_goes_to_vision_judges_as_a_data_url(scripted, tmp_path):
+    server = scripted([])
+    judge = _judge(server.url, tmp_path / "c.jsonl", use_images=True)
+    (s,) = judge.score(["A navy tee"], [REF], images=[Image.new("RGB", (8, 8), (20, 30, 90))])
+    assert s.scored
+    content = server.requests[0]["messages"][1]["content"]
+    assert content[1]["image_url"]["url"].startswith("data:image/jpeg;base64,")
+
+
+@pytest.mark.slow
+def test_live_smollm2_server(openai_server, smollm2_dir, tmp_path):
+    """A real weak model: each sample is scored in range or unscored with a reason; the rerun is cached."""
+    cfg = dict(
+        base_url=openai_server,
+        model=str(smollm2_dir),
+        cache_path=tmp_path / "live.jsonl",
+        max_invalid_retries=1,
+        max_tokens=64,
+        timeout=600,
+        max_retries=1,
+    )
+    judge = get_judge("openai", **cfg)
+    scores = judge.score(["A navy blue t-shirt for men, casual."], [REF])
+    for s in scores:
+        if s.scored:
+            assert all(v is None or 0 <= v <= 10 for v in s.scores.values())
+            assert s.scores["gender_accuracy"] in (0, 10)
+        else:
+            assert s.error.startswith(("no valid judge reply", "judge call failed"))
+    assert judge.totals["requests"] >= 1 and judge.totals["prompt_tokens"] > 100
+    rerun = get_judge("openai", **cfg)
+    rescored = rerun.score(["A navy blue t-shirt for men, casual."], [REF])
+    assert rerun.totals["cache_hits"] == sum(s.scored for s in scores)
+    assert [s.scores for s in rescored if s.cached] == [s.scores for s in scores if s.scored]
