@@ -3,10 +3,10 @@
 On a CPU, generating a short description from a ~125 M-parameter decoder is bound by reading the weights
 once per new token, so the big win at batch 1 is int8 weights (4x fewer bytes per step). Dynamic
 quantization (`torch.ao.quantization.quantize_dynamic`: int8 weights, activations quantized per call,
-fbgemm/x86 kernels) needs no calibration data and applies to every `nn.Linear`: vision tower, projector
-and language model, including its output head. bf16 is chosen by `dtype="auto"` only where the hardware
-has native bf16 (a CUDA GPU that supports it, or a CPU with AVX512-BF16/AMX); elsewhere it is emulated and
-slower than fp32.
+fbgemm/x86 kernels) needs no calibration data and applies to the `nn.Linear` layers of the vision
+tower and the language model, including its output head. bf16 is chosen by `dtype="auto"` only where
+the hardware has native bf16 (a CUDA GPU that supports it, or a CPU with AVX512-BF16/AMX); elsewhere it
+is emulated and slower than fp32.
 """
 
 from __future__ import annotations
@@ -42,15 +42,21 @@ def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
 
 
 def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
-    """Dynamic int8 quantization of every `nn.Linear` (CPU only); returns the quantized model."""
+    """Dynamic int8 quantization of the `nn.Linear` layers (CPU only), in place; returns the model.
+
+    MODA's projector (about 1% of the weights) stays in float: the model reads the dtype its inputs are cast
+    to from the projector's parameters, which a quantized Linear no longer has.
+    """
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
+
     engines = torch.backends.quantized.supported_engines
-    torch.backends.quantized.engine = (
-        "x86" if "x86" in engines else "fbgemm" if "fbgemm" in engines else "qnnpack"
-    )
+    torch.backends.quantized.engine = next(e for e in ("x86", "fbgemm", "qnnpack") if e in engines)
+    qconfig = torch.ao.quantization.default_dynamic_qconfig
+    spec = {name: qconfig for name, _ in model.named_children() if name != "projector"}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch.ao's eager quantization announces its move to torchao
         return torch.ao.quantization.quantize_dynamic(
-            model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True
+            model, spec, dtype=torch.qint8, mapping={torch.nn.Linear: DynamicLinear}, inplace=True
         )
 
 

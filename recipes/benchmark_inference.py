@@ -1,0 +1,330 @@
+"""Inference benchmark: seed-shaped MODA against peer captioners, on this machine, in one run.
+
+Every model is built from a config with its published sizes and random weights (nothing is downloaded):
+- MODA: CLIP ViT-B/32 (224 px) -> MLP 512->3072->768 -> OPT-125M, one image token (`build_reference_config`);
+  timed as plain transformers generation, and through `generate_descriptions` in fp32 and with int8
+  dynamic quantization (what `moda describe --quantize int8` runs);
+- GIT-base (`GitConfig()` defaults = microsoft/git-base: ViT-B/16 224 px + 6-layer BERT-style decoder);
+- BLIP-base (`BlipConfig()` defaults = Salesforce/blip-image-captioning-base: ViT-B/16 at 384 px + BERT-base);
+- ViT-GPT2 (VisionEncoderDecoder: ViT-base/16 224 px + GPT-2 124M with cross-attention).
+
+Each model runs in its own subprocess (clean peak RSS, no shared caches), generates exactly 32 new tokens
+(greedy, KV cache on, EOS suppressed with `min_new_tokens`) for the same image, preprocessing and decoding
+included, and reports the median of `--runs` timed runs after one warm-up: batch-1 latency and batch-16
+throughput, with ratios to GIT-base. Numbers are only comparable within one run on one machine; the load
+average is printed because other processes on a shared machine make them noisy.
+
+    python recipes/benchmark_inference.py                       # all models
+    python recipes/benchmark_inference.py --models moda-int8 git-base --runs 5 --threads 2
+    python recipes/benchmark_inference.py --save-reference DIR  # for `moda describe` RSS on the seed shape
+    python recipes/benchmark_inference.py --agreement           # int8 vs fp32 token agreement (reference)
+    python recipes/benchmark_inference.py --quality DIR --dataset DS   # int8 vs fp32, rules judge
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+TOKENS = 32
+PEERS = ("git-base", "blip-base", "vit-gpt2")
+MODAS = ("moda-plain", "moda-fp32", "moda-int8")
+PRECISION = {"moda-int8": "int8 dyn."}
+
+
+def test_image():
+    """One product-photo-like image (a garment silhouette on white), 600x800 like catalog photos."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (600, 800), "white")
+    draw = ImageDraw.Draw(image)
+    draw.polygon([(150, 150), (450, 150), (520, 300), (440, 330), (440, 700), (160, 700), (160, 330),
+                  (80, 300)], fill=(180, 30, 40))  # fmt: skip
+    return image
+
+
+def reference_moda():
+    """Seed-shaped MODA with random weights + a processor (tokenizer trained offline, CLIP preprocessing)."""
+    import torch
+    from transformers import CLIPImageProcessorPil
+
+    from modeling_moda.builder import build_reference_config, train_tokenizer
+    from modeling_moda.configuration_moda import IMAGE_TOKEN
+    from modeling_moda.modeling_moda import ModaForConditionalGeneration
+    from modeling_moda.processing_moda import ModaProcessor
+
+    tokenizer = train_tokenizer()
+    torch.manual_seed(0)
+    model = ModaForConditionalGeneration(
+        build_reference_config(image_token_id=tokenizer.convert_tokens_to_ids(IMAGE_TOKEN))
+    ).eval()
+    image_processor = CLIPImageProcessorPil(
+        size={"shortest_edge": 224}, crop_size={"height": 224, "width": 224}
+    )
+    return model, ModaProcessor(image_processor=image_processor, tokenizer=tokenizer)
+
+
+def build_runner(name: str) -> tuple[Callable[[list], int], int]:
+    """(describe(images) -> new tokens per image, parameter count) for one benchmarked model."""
+    import torch
+
+    torch.manual_seed(0)
+    force = {"max_new_tokens": TOKENS, "min_new_tokens": TOKENS, "do_sample": False, "num_beams": 1}
+    if name in MODAS:
+        from modeling_moda.inference.generate import describe_batch
+        from modeling_moda.inference.runtime import prepare_model
+
+        model, processor = reference_moda()
+        params = sum(p.numel() for p in model.parameters())
+        if name == "moda-plain":  # what a user gets from transformers without our loop
+
+            def plain(images: list) -> int:
+                inputs = processor(images=images, return_tensors="pt")
+                out = model.generate(**inputs, **force)
+                processor.batch_decode(out[:, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
+                return out.shape[1] - inputs["input_ids"].shape[1]
+
+            return plain, params
+        model = prepare_model(
+            model, device="cpu", dtype="float32", quantize="int8" if "int8" in name else None
+        )
+
+        # describe_batch returns text only: count the new tokens once with the same inputs and settings
+        probe = processor(images=[test_image()], text=[""], return_tensors="pt")
+        with torch.inference_mode():
+            new_tokens = model.generate(**probe, **force).shape[1] - probe["input_ids"].shape[1]
+
+        def ours(images: list) -> int:
+            describe_batch(model, processor, images, **force)  # what `moda describe` runs per batch
+            return new_tokens
+
+        return ours, params
+
+    if name == "git-base":
+        from transformers import CLIPImageProcessorPil, GitConfig, GitForCausalLM
+
+        model = GitForCausalLM(GitConfig()).eval()
+        image_processor = CLIPImageProcessorPil(
+            size={"shortest_edge": 224}, crop_size={"height": 224, "width": 224}
+        )
+        start = model.config.bos_token_id
+    elif name == "blip-base":
+        from transformers import BlipConfig, BlipForConditionalGeneration, BlipImageProcessorPil
+
+        model = BlipForConditionalGeneration(BlipConfig()).eval()
+        image_processor = BlipImageProcessorPil(size={"height": 384, "width": 384})
+        start = None
+    elif name == "vit-gpt2":
+        from transformers import (
+            GPT2Config,
+            VisionEncoderDecoderConfig,
+            VisionEncoderDecoderModel,
+            ViTConfig,
+            ViTImageProcessorPil,
+        )
+
+        config = VisionEncoderDecoderConfig.from_encoder_decoder_configs(
+            ViTConfig(), GPT2Config(add_cross_attention=True, is_decoder=True)
+        )
+        config.decoder_start_token_id = config.pad_token_id = config.eos_token_id = 50256
+        model = VisionEncoderDecoderModel(config=config).eval()
+        model.generation_config.decoder_start_token_id = model.generation_config.pad_token_id = 50256
+        image_processor = ViTImageProcessorPil(size={"height": 224, "width": 224})
+        start = None
+    else:
+        raise ValueError(f"unknown model {name!r}; expected one of {', '.join(MODAS + PEERS)}")
+    params = sum(p.numel() for p in model.parameters())
+
+    def peer(images: list) -> int:
+        pixels = image_processor(images, return_tensors="pt")["pixel_values"]
+        kwargs = dict(force)
+        if start is not None:  # GIT: start from [CLS] like its processor's empty prompt
+            kwargs["input_ids"] = torch.full((len(images), 1), start, dtype=torch.long)
+        out = model.generate(pixel_values=pixels, **kwargs)
+        prompt = kwargs["input_ids"].shape[1] if start is not None else 1  # decoder start token
+        return out.shape[1] - prompt
+
+    return peer, params
+
+
+def time_runs(describe: Callable[[list], int], batch: int, runs: int) -> float:
+    """Median seconds of `runs` calls after one warm-up; checks that exactly TOKENS tokens came out."""
+    images = [test_image() for _ in range(batch)]
+    new = describe(images)
+    if new != TOKENS:
+        raise RuntimeError(f"generated {new} tokens, expected {TOKENS}")
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        describe(images)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def worker(name: str, runs: int, batch_sizes: list[int]) -> dict:
+    import torch
+
+    describe, params = build_runner(name)
+    result = {"model": name, "params_m": params / 1e6, "threads": torch.get_num_threads()}
+    with torch.inference_mode():
+        for batch in batch_sizes:
+            result[f"b{batch}_s"] = time_runs(describe, batch, runs)
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def print_table(results: list[dict], batch_sizes: list[int]) -> None:
+    base = next((r for r in results if r["model"] == "git-base"), None)
+    head = ["model", "precision", "params (M)"]
+    for b in batch_sizes:
+        head += [f"batch-{b} s/img" if b == 1 else f"batch-{b} img/s", "vs GIT-base"]
+    rows = [head]
+    for r in results:
+        row = [r["model"], PRECISION.get(r["model"], "fp32"), f"{r['params_m']:.0f}"]
+        for b in batch_sizes:
+            seconds = r[f"b{b}_s"]
+            if b == 1:  # latency: GIT's / ours, > 1 = faster
+                row += [f"{seconds:.3f}", f"{base['b1_s'] / seconds:.2f}x" if base else "-"]
+            else:  # throughput: ours / GIT's
+                row += [f"{b / seconds:.2f}", f"{base[f'b{b}_s'] / seconds:.2f}x" if base else "-"]
+        rows.append(row + [f"{r['peak_rss_mb']:.0f}"])
+    rows[0].append("peak RSS (MB)")
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    for i, row in enumerate(rows):
+        print(" | ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)))
+        if i == 0:
+            print("-|-".join("-" * w for w in widths))
+
+
+def agreement(images: int = 8) -> dict:
+    """int8 vs fp32 on the reference shape (random weights): greedy-token agreement and logit error.
+
+    Random weights give near-uniform logits, so near-ties flip easily: this is a lower bound on agreement.
+    """
+    import copy
+
+    import torch
+
+    from modeling_moda.inference.runtime import quantize_int8
+
+    model, processor = reference_moda()
+    int8 = quantize_int8(copy.deepcopy(model))
+    torch.manual_seed(1)
+    pixels = torch.rand(images, 3, 224, 224) * 2 - 1
+    inputs = processor(text=[""] * images, return_tensors="pt")
+    force = {"max_new_tokens": TOKENS, "min_new_tokens": TOKENS, "do_sample": False}
+    with torch.inference_mode():
+        ref = model.generate(**inputs, pixel_values=pixels, **force)
+        q = int8.generate(**inputs, pixel_values=pixels, **force)
+        # logits of both models on the fp32 model's sequence (teacher forcing): same inputs, compare outputs
+        mask = torch.ones_like(ref)
+        a = model(input_ids=ref, attention_mask=mask, pixel_values=pixels).logits.float()
+        b = int8(input_ids=ref, attention_mask=mask, pixel_values=pixels).logits.float()
+    prompt = inputs["input_ids"].shape[1]
+    new_ref, new_q = ref[:, prompt:], q[:, prompt:]
+    same_prefix = (new_ref == new_q).int().cumprod(dim=1).sum(dim=1).float()
+    return {
+        "images": images,
+        "token_agreement": (new_ref == new_q).float().mean().item(),
+        "identical_prefix_tokens_mean": same_prefix.mean().item(),
+        "teacher_forced_argmax_agreement": (a.argmax(-1) == b.argmax(-1)).float().mean().item(),
+        "logit_max_abs_err": (a - b).abs().max().item(),
+        "logit_rel_err": ((a - b).norm() / a.norm()).item(),
+    }
+
+
+def quality(model_dir: str, dataset: str, split: str, limit: int | None) -> dict:
+    """Rules-judge metrics of a trained MODA in fp32 and int8 on the same split."""
+    from modeling_moda.evaluation import aggregate, get_judge
+    from modeling_moda.evaluation.run import load_split, references_of
+    from modeling_moda.inference.generate import generate_descriptions
+    from modeling_moda.inference.runtime import load_for_inference
+
+    rows = load_split(dataset, split, limit)
+    images = [img.convert("RGB") for img in rows["image"]]
+    references = references_of(rows)
+    judge = get_judge("rules")
+    out = {}
+    for quantize in (None, "int8"):
+        model, processor = load_for_inference(model_dir, device="cpu", dtype="float32", quantize=quantize)
+        start = time.perf_counter()
+        texts = generate_descriptions(model, processor, images, progress=False)
+        seconds = time.perf_counter() - start
+        metrics = aggregate(judge.score(texts, references))
+        out[quantize or "fp32"] = {"metrics": metrics, "generation_s": seconds, "texts": texts}
+    same = sum(a == b for a, b in zip(out["fp32"]["texts"], out["int8"]["texts"], strict=True))
+    for v in out.values():
+        v.pop("texts")
+    out["identical_descriptions"] = f"{same}/{len(images)}"
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", nargs="+", default=list(MODAS + PEERS), choices=MODAS + PEERS)
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per measurement (median)")
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 16])
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    parser.add_argument("--json", help="also write the results here")
+    parser.add_argument(
+        "--agreement", action="store_true", help="int8 vs fp32 agreement on the reference shape"
+    )
+    parser.add_argument("--quality", metavar="MODEL_DIR", help="rules-judge metrics, fp32 vs int8")
+    parser.add_argument("--dataset", help="dataset folder for --quality")
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--save-reference", metavar="DIR", help="save the seed-shaped random MODA and exit")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.runs, args.batch_sizes)))
+        return 0
+    if args.save_reference:  # e.g. to measure `moda describe` on the seed shape
+        model, processor = reference_moda()
+        model.save_pretrained(args.save_reference)
+        processor.save_pretrained(args.save_reference)
+        print(f"saved the seed-shaped MODA (random weights) to {args.save_reference}")
+        return 0
+    if args.agreement or args.quality:
+        result = (
+            agreement() if args.agreement else quality(args.quality, args.dataset, args.split, args.limit)
+        )
+        print(json.dumps(result, indent=2))
+        return 0
+
+    print(f"{TOKENS} new tokens, greedy, KV cache; median of {args.runs} runs after a warm-up; "
+          f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)  # fmt: skip
+    results = []
+    for name in args.models:
+        cmd = [sys.executable, __file__, "--worker", name, "--runs", str(args.runs)]
+        cmd += ["--batch-sizes", *map(str, args.batch_sizes)]
+        cmd += ["--threads", str(args.threads)] if args.threads else []
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0:
+            print(f"{name}: failed\n{done.stderr[-3000:]}", file=sys.stderr)
+            return 1
+        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        summary = {k: round(v, 3) for k, v in results[-1].items() if k != "model"}
+        print(f"  {name}: {json.dumps(summary)}", flush=True)
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+    print_table(results, args.batch_sizes)
+    if args.json:
+        with open(args.json + ".tmp", "w") as f:
+            json.dump(results, f, indent=2)
+        os.replace(args.json + ".tmp", args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
