@@ -31,19 +31,17 @@ def _millions(n: int) -> str:
     return f"{n / 1e6:.1f} M" if n >= 1e5 else f"{n / 1e3:.1f} K"
 
 
-def parameter_counts(model: Any) -> dict[str, str]:
+def _part_sizes(model: Any) -> dict[str, str]:
     """Parameters per part (vision / projector / text / total), human-readable."""
-    parts = {
-        "vision": [model.vision_tower, model.visual_projection],
-        "projector": [model.projector],
-        "text": [model.language_model],
+    from modeling_moda.builder import parameter_counts
+
+    counts = parameter_counts(model)
+    return {
+        "vision": _millions(counts["vision_tower"] + counts["visual_projection"]),
+        "projector": _millions(counts["projector"]),
+        "text": _millions(counts["language_model"]),
+        "total": _millions(counts["total"]),
     }
-    counts = {
-        name: sum(p.numel() for m in modules if m is not None for p in m.parameters())
-        for name, modules in parts.items()
-    }
-    counts["total"] = sum(p.numel() for p in model.parameters())
-    return {name: _millions(n) for name, n in counts.items()}
 
 
 def _backbone_name(sub_config: Any, fallback: str) -> str:
@@ -124,7 +122,7 @@ def render_model_card(
         freeze_vision=config.freeze_vision,
         num_image_tokens=mc.num_image_tokens,
         vision_feature=mc.vision_feature,
-        params=parameter_counts(model),
+        params=_part_sizes(model),
         dataset=f"`{config.dataset}`",
         n_train=n_train,
         n_eval=n_eval,

@@ -27,6 +27,7 @@ from .plots import plot_losses
 from .trainer import ModaTrainer
 
 logger = logging.getLogger(__name__)
+METRICS_PLOT = "metrics_vs_tokens.png"  # drawn by the evaluation area's JudgeTracker
 
 
 @dataclass
@@ -158,16 +159,22 @@ def train(
         final = merge_for_saving(trainer.model)
         final.save_pretrained(model_dir)
         processor.save_pretrained(model_dir)
+        plot_losses(read_log(out / "train_log.jsonl"), out / "loss.png")
         plots = {}
-        if plot_losses(read_log(out / "train_log.jsonl"), out / "loss.png"):
-            shutil.copyfile(out / "loss.png", model_dir / "loss.png")
-            plots["Training and validation loss"] = "loss.png"
+        for title, name in (("Train and validation loss", "loss.png"), ("Metrics vs tokens", METRICS_PLOT)):
+            if (out / name).exists():
+                shutil.copyfile(out / name, model_dir / name)
+                plots[title] = name
+        results, results_n = _latest_judge_metrics(out)
         render_model_card(
             model_dir,
             config,
             final,
             n_train=len(train_split),
             n_eval=len(eval_split) if eval_split is not None else 0,
+            results=results,
+            results_split=f"{config.eval_split} (last in-training evaluation)",
+            results_n=results_n,
             plots=plots,
         )
         if config.push_to_hub:
@@ -183,10 +190,33 @@ def train(
 
 
 def _judge_tracker(config: RecipeConfig, processor: Any, eval_split: Any) -> Any | None:
-    """The evaluation area's training-time tracker (rules judge on a validation subset), if wanted."""
-    if config.judge_every_steps < 0 or eval_split is None:
+    """The evaluation area's tracker: the judge scores a validation subset against tokens seen."""
+    if config.judge_every_steps < 0 or eval_split is None or config.judge_samples <= 0:
         return None
-    return None
+    from modeling_moda.evaluation.tracker import JudgeTracker
+
+    return JudgeTracker(
+        processor,
+        eval_split,
+        config.output_dir,
+        judge=config.judge,
+        every_steps=config.judge_every_steps,
+        n_samples=config.judge_samples,
+        batch_size=config.eval_batch_size or config.batch_size,
+        max_new_tokens=config.max_new_tokens,
+        image_column=config.image_column,
+        prompt=config.prompt,
+    )
+
+
+def _latest_judge_metrics(out: Path) -> tuple[dict[str, float], int]:
+    from modeling_moda.evaluation.tracker import LOG_NAME, read_history
+
+    history = read_history(out / LOG_NAME)
+    if not history:
+        return {}, 0
+    last = history[-1]
+    return {k: v for k, v in last["metrics"].items() if v is not None}, int(last.get("n", 0))
 
 
 def push_folder(folder: Path, config: RecipeConfig) -> str:

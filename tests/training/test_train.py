@@ -1,4 +1,4 @@
-"""End-to-end tiny training runs: the run directory, the step decay in the log, resume after a SIGKILL, LoRA."""
+"""End-to-end tiny training runs: the run directory, resume after a SIGKILL, LoRA."""
 
 import json
 import subprocess
