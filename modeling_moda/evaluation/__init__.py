@@ -55,7 +55,8 @@ def get_judge(name: str, **cfg: Any):
 
     - "rules": no options.
     - "openai": `base_url` (default: $OPENAI_BASE_URL, else OpenAI), `model` (default: $MODA_JUDGE_MODEL, else
-      gpt-4o-mini), `api_key_env`, `max_concurrency`, `timeout`, `max_retries`, plus the LLM judge options.
+      gpt-4o-mini on OpenAI, else the one model the server lists), `api_key_env`, `max_concurrency`,
+      `timeout`, `max_retries`, plus the LLM judge options.
     - "transformers": `model` (a folder or Hub id), `gguf_file`, `device`, `dtype`, plus the judge options.
     LLM judge options: `cache_path`, `prompt_version`, `use_images`, `max_invalid_retries`, `max_tokens`,
     `price_per_mtok`, `progress` (see `llm_judge.LLMJudge`).
@@ -73,8 +74,11 @@ def get_judge(name: str, **cfg: Any):
     judge_cfg = {k: cfg.pop(k) for k in _LLM_JUDGE_OPTIONS if k in cfg}
     backend_cfg = {k: v for k, v in cfg.items() if v is not None}
     if name == "openai":
-        backend_cfg.setdefault("base_url", os.environ.get("OPENAI_BASE_URL"))
-        backend_cfg.setdefault("model", os.environ.get("MODA_JUDGE_MODEL", DEFAULT_OPENAI_MODEL))
+        base_url = backend_cfg.setdefault("base_url", os.environ.get("OPENAI_BASE_URL"))
+        # OpenAI itself: gpt-4o-mini; another server: the model it serves (discovered when None)
+        backend_cfg.setdefault(
+            "model", os.environ.get("MODA_JUDGE_MODEL") or (None if base_url else DEFAULT_OPENAI_MODEL)
+        )
     elif "model" not in backend_cfg:
         raise ValueError("the transformers judge needs model= (a local folder or a Hub id)")
     return LLMJudge(get_chat_backend(name, **backend_cfg), **judge_cfg)
