@@ -47,3 +47,18 @@ def test_prompt_and_empty_input(trained_tiny):
     # a prompt changes the input; the loop still returns one string per image
     texts = generate_descriptions(model, processor, [colour_image("red")], prompt="Describe:", progress=False)
     assert len(texts) == 1 and isinstance(texts[0], str)
+
+
+def test_int8_dynamic_quantization_keeps_descriptions(trained_tiny):
+    import copy
+
+    from modeling_moda.inference.runtime import prepare_model
+
+    model, processor = trained_tiny
+    int8 = prepare_model(copy.deepcopy(model), device="cpu", quantize="int8")
+    float_linears = [m for m in int8.modules() if type(m) is torch.nn.Linear]
+    projector_linears = [m for m in int8.projector.modules() if isinstance(m, torch.nn.Linear)]
+    assert float_linears == projector_linears  # only the projector stays in float
+    assert "quantized" in type(int8.language_model.lm_head).__module__
+    images = [colour_image(n) for n in NAMES]
+    assert generate_descriptions(int8, processor, images, progress=False) == [DESCRIPTIONS[n] for n in NAMES]
