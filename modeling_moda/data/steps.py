@@ -10,6 +10,7 @@ without caching, so a later run tries again.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ from modeling_moda.backends.json_repair import InvalidReply, parse_json_reply
 
 from . import template_teacher
 from .config import StepConfig
-from .images import open_rgb
+from .images import image_bytes, open_rgb
 from .prompts import REFINER_SCHEMA, TEACHER_SCHEMA, Prompts
 from .schema import CatalogItem
 
@@ -51,7 +52,10 @@ def _is_clean_json(text: str) -> bool:
 class Step:
     """One step with its backend: `run(items, raws) -> list[Outcome]`."""
 
-    def __init__(self, name: str, config: StepConfig, prompts: Prompts, cache: JsonlCache):
+    def __init__(
+        self, name: str, config: StepConfig, prompts: Prompts, cache: JsonlCache, client: Any | None = None
+    ):
+        """`client`: any object with the backends' `chat_many` / `model` / `name` (default: from `config`)."""
         if name not in ("teacher", "refiner"):
             raise ValueError(f"unknown step {name!r}")
         self.name = name
@@ -59,14 +63,15 @@ class Step:
         self.prompts = prompts
         self.cache = cache
         self.schema = TEACHER_SCHEMA if name == "teacher" else REFINER_SCHEMA
-        self.client = None
-        if config.backend == "template":
-            self.backend_name, self.model = template_teacher.NAME, template_teacher.MODEL
-        else:
+        self.client = client
+        if client is None and config.backend != "template":
             from modeling_moda.backends import get_chat_backend
 
             self.client = get_chat_backend(config.backend, **config.client_kwargs())
-            self.backend_name, self.model = config.backend, self.client.model
+        if self.client is None:
+            self.backend_name, self.model = template_teacher.NAME, template_teacher.MODEL
+        else:
+            self.backend_name, self.model = self.client.name, self.client.model
         self.calls = 0  # replies requested from the backend in this process (cache misses)
 
     @property
@@ -74,10 +79,15 @@ class Step:
         """What the dataset's `teacher` / `refiner` column says: backend:model."""
         return f"{self.backend_name}:{self.model}"
 
-    def _request(self, item: CatalogItem, raw: str | None) -> list[dict] | dict:
-        """The conversation for an LLM, or the template's input (metadata, printed words, draft)."""
-        if self.client is None:
-            return {"metadata": item.metadata(), "printed": item.printed_text, "raw": raw}
+    def _fingerprint(self, item: CatalogItem, raw: str | None) -> dict:
+        """What the request depends on besides the prompt version and attempt (cheap: no image encoding)."""
+        if self.client is not None and self.name == "teacher":
+            digest = hashlib.sha256(image_bytes(item.image)).hexdigest()
+            return {"image_sha256": digest, "max_side": self.config.image_max_side}
+        return {"metadata": item.metadata(), "printed": item.printed_text, "raw": raw}
+
+    def _messages(self, item: CatalogItem, raw: str | None) -> list[dict]:
+        """The first user message of the conversation with an LLM."""
         if self.name == "refiner":
             return [{"role": "user", "content": self.prompts.refiner_text(item.metadata(), raw or "")}]
         from modeling_moda.backends import image_to_data_url
@@ -91,7 +101,8 @@ class Step:
         ]
         return [{"role": "user", "content": content}]
 
-    def _key(self, item: CatalogItem, attempt: int, request: list[dict] | dict) -> str:
+    def _key(self, item: CatalogItem, attempt: int, fingerprint: dict) -> str:
+        """Attempt k's conversation is fixed by the input and the k earlier (cached) replies."""
         return make_key(
             item=item.id,
             step=self.name,
@@ -99,10 +110,12 @@ class Step:
             model=self.model,
             prompt_version=self.prompts.version,
             attempt=attempt,
-            request=make_key(request=request, generation=self.config.generation),
+            request=make_key(input=fingerprint, generation=self.config.generation),
         )
 
-    def _call(self, items: list[CatalogItem], requests: list) -> list[Any]:
+    def _call(
+        self, items: list[CatalogItem], raws: list[str | None], histories: list[list[dict]]
+    ) -> list[Any]:
         """Replies ({"text", "usage"}) or exceptions, in order."""
         self.calls += len(items)
         if self.client is None:
@@ -110,20 +123,27 @@ class Step:
                 template_teacher.teacher_reply if self.name == "teacher" else template_teacher.refiner_reply
             )
             return [{"text": make(item), "usage": {}} for item in items]
-        replies = self.client.chat_many(requests, **self.config.generation)
+        conversations = [
+            self._messages(item, raw) + history
+            for item, raw, history in zip(items, raws, histories, strict=True)
+        ]
+        replies = self.client.chat_many(conversations, **self.config.generation)
         return [r if isinstance(r, Exception) else {"text": r.text, "usage": r.usage} for r in replies]
 
     def run(self, items: list[CatalogItem], raws: list[str | None] | None = None) -> list[Outcome]:
         raws = raws or [None] * len(items)
         outcomes = [Outcome() for _ in items]
-        requests = [self._request(item, raw) for item, raw in zip(items, raws, strict=True)]
+        fingerprints = [self._fingerprint(item, raw) for item, raw in zip(items, raws, strict=True)]
+        histories: list[list[dict]] = [[] for _ in items]  # the invalid replies and fix requests so far
         pending = list(range(len(items)))
         for attempt in range(max(1, self.config.attempts)):
-            keys = {i: self._key(items[i], attempt, requests[i]) for i in pending}
+            keys = {i: self._key(items[i], attempt, fingerprints[i]) for i in pending}
             replies = {i: self.cache.get(keys[i]) for i in pending}
             missing = [i for i in pending if replies[i] is None]
             if missing:
-                fresh = self._call([items[i] for i in missing], [requests[i] for i in missing])
+                fresh = self._call(
+                    [items[i] for i in missing], [raws[i] for i in missing], [histories[i] for i in missing]
+                )
                 for i, reply in zip(missing, fresh, strict=True):
                     if isinstance(reply, Exception):
                         outcomes[i].error = f"{self.name} backend error: {reply}"
@@ -146,11 +166,10 @@ class Step:
                     outcome.error = None
                 except InvalidReply as err:
                     outcome.error = f"{self.name} reply invalid after {attempt + 1} attempt(s): {err.reason}"
-                    if isinstance(requests[i], list):
-                        requests[i] = requests[i] + [
-                            {"role": "assistant", "content": outcome.text},
-                            {"role": "user", "content": FIX_REQUEST.format(reason=err.reason)},
-                        ]
+                    histories[i] = histories[i] + [
+                        {"role": "assistant", "content": outcome.text},
+                        {"role": "user", "content": FIX_REQUEST.format(reason=err.reason)},
+                    ]
                     still.append(i)
             pending = still
             if not pending:
