@@ -251,18 +251,21 @@ def quality(model_dir: str, dataset: str, split: str, limit: int | None) -> dict
     images = [img.convert("RGB") for img in rows["image"]]
     references = references_of(rows)
     judge = get_judge("rules")
-    out = {}
-    for quantize in (None, "int8"):
-        model, processor = load_for_inference(model_dir, device="cpu", dtype="float32", quantize=quantize)
+    out, texts = {}, {}
+    for quantize in ("fp32", "int8"):
+        model, processor = load_for_inference(
+            model_dir, device="cpu", dtype="float32", quantize=None if quantize == "fp32" else quantize
+        )
         start = time.perf_counter()
-        texts = generate_descriptions(model, processor, images, progress=False)
+        texts[quantize] = generate_descriptions(model, processor, images, progress=False)
         seconds = time.perf_counter() - start
-        metrics = aggregate(judge.score(texts, references))
-        out[quantize or "fp32"] = {"metrics": metrics, "generation_s": seconds, "texts": texts}
-    same = sum(a == b for a, b in zip(out["fp32"]["texts"], out["int8"]["texts"], strict=True))
-    for v in out.values():
-        v.pop("texts")
+        metrics = aggregate(judge.score(texts[quantize], references))
+        means = {k: v["mean"] for k, v in metrics.items() if isinstance(v, dict) and "mean" in v}
+        out[quantize] = {**means, "generation_s": round(seconds, 2)}
+    out["int8_minus_fp32"] = {k: round(out["int8"][k] - v, 4) for k, v in out["fp32"].items()}
+    same = sum(a == b for a, b in zip(texts["fp32"], texts["int8"], strict=True))
     out["identical_descriptions"] = f"{same}/{len(images)}"
+    out["samples"] = len(images)
     return out
 
 
