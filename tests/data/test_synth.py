@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from modeling_moda.data.catalog import read_catalog
@@ -66,7 +67,9 @@ def test_base_colour_dominates_the_item(synth_dir: Path) -> None:
     hits = 0
     for row in rows:
         with Image.open(synth_dir / "images" / f"{row['id']}.jpg") as photo:
-            pixels = list(photo.convert("RGB").resize((60, 80)).getdata())
+            pixels = [
+                tuple(p) for p in np.asarray(photo.convert("RGB").resize((60, 80))).reshape(-1, 3).tolist()
+            ]
         background = pixels[0]
         item = [p for p in pixels if sum(abs(x - y) for x, y in zip(p, background, strict=True)) > 60]
         target = COLOURS[row["baseColour"]]
