@@ -132,3 +132,13 @@ def test_ocr_check(text: str, printed: list[str], expected: str, removed: int) -
     metadata = {"gender": "Men", "article_type": "Tshirts", "base_colour": "Red", "usage": "Casual"}
     cleaned, spans = remove_printed_text(text, printed, metadata)
     assert (cleaned, len(spans)) == (expected, removed)
+
+
+def test_a_built_dataset_is_itself_a_catalog(built: tuple[Path, Path]) -> None:
+    from modeling_moda.data.catalog import read_catalog
+
+    _, out = built
+    items, rejects = read_catalog(str(out), split="validation")
+    part = datasets.load_dataset(str(out), split="validation")
+    assert rejects == [] and [i.id for i in items] == part["id"]
+    assert items[0].article_type == part[0]["article_type"] and isinstance(items[0].image, bytes)

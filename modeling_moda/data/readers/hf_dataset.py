@@ -33,12 +33,17 @@ def read_hf_dataset(
     source: str, columns: dict[str, str] | None = None, split: str = "train"
 ) -> tuple[list[CatalogItem], list[Reject]]:
     """Items and row-level rejects of a `datasets` dataset; `columns` maps internal fields to its columns
-    (merged over the Kaggle names; map "id" to a missing column to number rows instead)."""
+    (over the defaults: Kaggle names or internal names; map "id" to a missing column to number rows)."""
     from datasets import Image
 
-    mapping = {**DEFAULT_COLUMNS, **(columns or {})}
     dataset = load_split(source, split)
     names = list(dataset.column_names)
+    # Kaggle column names, else internal field names (as `moda dataset build` writes), then `columns`.
+    mapping = {
+        field: column if column in names or field not in names else field
+        for field, column in DEFAULT_COLUMNS.items()
+    }
+    mapping.update(columns or {})
     if mapping["image"] not in names:
         raise CatalogError(f"{source}: no image column {mapping['image']!r}; columns: {names}")
     warn_missing_columns(source, names, mapping)
