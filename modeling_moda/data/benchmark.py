@@ -44,7 +44,9 @@ def _openai_run(out: Path, items: int) -> dict:
     synth_catalog(small, n=items, seed=1, progress=False)
     model_dir = export_folder(Path.home() / ".cache" / "moda-tests" / "smollm2-135m-instruct")
     with LocalOpenAIServer(model_dir) as url:
+        # The server answers one request at a time on a CPU: no concurrency, a patient timeout.
         refiner = StepConfig(backend="openai", base_url=url, model=str(model_dir), attempts=2,
+                             max_concurrency=1, timeout=600, max_retries=1,
                              generation={"max_tokens": 72, "temperature": 0.0})  # fmt: skip
         stats, timing = _timed(build_dataset, str(small), out / "openai-build", BuildConfig(refiner=refiner))
     rows = sum(stats["rows"].values())

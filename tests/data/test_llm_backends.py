@@ -42,7 +42,7 @@ def test_openai_backend_on_local_server(
     openai_server: str, smollm2_dir: Path, small_catalog: Path, tmp_path: Path
 ):
     refiner = StepConfig(backend="openai", base_url=openai_server, model=str(smollm2_dir), attempts=2,
-                         max_concurrency=2, generation=GENERATION)  # fmt: skip
+                         max_concurrency=1, timeout=600, generation=GENERATION)  # fmt: skip
     config = BuildConfig(refiner=refiner)
     stats = build_dataset(str(small_catalog), tmp_path, config, progress=False)
     _check_outcome(tmp_path, stats)
