@@ -131,7 +131,7 @@ class _Shard:
         self.stats["check_rows"] += bool(removed)
         self.stats["check_spans"] += len(removed)
         if len(description.split()) < MIN_WORDS:
-            self.reject(item, "check", f"description too short after removing printed text {removed}")
+            self.reject(item, "check", f"too short after removing printed text: {removed}")
             return
         contradiction = _contradiction(description, item)
         if contradiction:

@@ -26,7 +26,7 @@ def image_problem(image: str | bytes) -> str | None:
         Image.DecompressionBombError,
     ) as err:
         name = image if isinstance(image, str) else "embedded image"
-        return f"unreadable image {name}: {type(err).__name__}: {err}"
+        return f"unreadable image: {name}: {type(err).__name__}: {err}"
     return None
 
 

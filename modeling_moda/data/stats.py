@@ -37,7 +37,9 @@ def count_row(stats: dict, split: str, row: dict) -> None:
 
 def count_reject(stats: dict, reject: Reject) -> None:
     stats["rejects"][reject.stage] = stats["rejects"].get(reject.stage, 0) + 1
-    kind = f"{reject.stage}: {reject.reason.split(':')[0]}"
+    kind = (
+        f"{reject.stage}: {reject.reason.split(':')[0]}"  # reasons start with their kind: "duplicate id: ..."
+    )
     stats["reject_reasons"][kind] = stats["reject_reasons"].get(kind, 0) + 1
 
 

@@ -40,7 +40,10 @@ def read_rows(path: Path, required: tuple[str, ...]) -> tuple[list[str], Iterato
                 if len(fields) > len(header):
                     fields = fields[: len(header) - 1] + [",".join(fields[len(header) - 1 :])]
                 if len(fields) < len(header):
-                    yield line, f"{path.name} line {line}: {len(fields)} fields, expected {len(header)}"
+                    yield (
+                        line,
+                        f"too few fields: {path.name} line {line} has {len(fields)}, expected {len(header)}",
+                    )
                     continue
                 yield line, dict(zip(header, fields, strict=True))
 
