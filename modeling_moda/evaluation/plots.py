@@ -94,7 +94,7 @@ def plot_sample_grid(
     plt = _pyplot()
     n = len(images)
     rows = max(1, -(-n // cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 5.0 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 5.8 * rows), squeeze=False)
     for k, ax in enumerate(axes.flat):
         ax.axis("off")
         if k >= n:
@@ -110,7 +110,7 @@ def plot_sample_grid(
         head = f"{captions[k]}\n" if captions else ""
         ax.set_title(f"{head}{text}\n{line}  Overall {overall}", fontsize=8, loc="left", y=-0.02, va="top")
     fig.suptitle("Test samples: generated description and judge scores (0-10)", fontsize=11)
-    fig.tight_layout()
+    fig.tight_layout(h_pad=4.0)
     return _save(fig, path)
 
 
