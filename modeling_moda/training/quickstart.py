@@ -20,18 +20,20 @@ from typing import Any
 
 from .config import RecipeConfig
 
-# How the quickstart model learns colour and category fast on 2 CPU cores: a tiny CLIP vision tower, frozen
-# at its random initialisation, gives 16 patch features per 64 px image (a fixed random projection of each
-# 16x16 patch, so colour and silhouette survive); they are encoded once into the feature cache, and a tiny
-# OPT-style LM reads them as 16 image tokens. Every epoch then costs only the LM's forward and backward.
+# How the quickstart model learns fast on 2 CPU cores: a tiny CLIP vision tower, frozen at its random
+# initialisation, gives 16 patch features per 32 px image (a fixed random projection of each 8x8 patch, so
+# colour and coarse silhouette survive); they are encoded once into the feature cache, and a tiny OPT-style LM
+# reads them as 16 image tokens, so every epoch costs only the LM's forward and backward. Measured against a
+# trained (unfrozen) tower with one pooled token, which learned nothing from the image in 6 epochs, and an
+# unfrozen tower with patch tokens, which learned slower per epoch at twice the cost.
 QUICKSTART_RECIPE: dict[str, Any] = {
     "vision": "tiny",
     "text": "tiny",
-    "tiny": {"image_size": 64, "vision_hidden": 128, "text_hidden": 128, "num_layers": 2, "vocab_size": 512},
+    "tiny": {"image_size": 32, "vision_hidden": 64, "text_hidden": 128, "num_layers": 2, "vocab_size": 512},
     "freeze_vision": True,
     "vision_feature": "patch",
     "num_image_tokens": 16,
-    "learning_rate": 3e-3,
+    "learning_rate": 2e-3,
     "lr_scheduler": "step_decay",
     "lr_decay_factor": 0.8,
     "lr_decay_every_epochs": 2,

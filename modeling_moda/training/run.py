@@ -117,6 +117,7 @@ def train(
 
     set_seed(config.seed)
     out = Path(config.output_dir)
+    args = training_arguments(config)  # first: it sets up the distributed state PartialState then reports
     state = PartialState()
     if state.is_main_process:
         out.mkdir(parents=True, exist_ok=True)
@@ -142,7 +143,7 @@ def train(
 
     trainer = ModaTrainer(
         model=model,
-        args=training_arguments(config),
+        args=args,
         train_dataset=train_rows,
         eval_dataset=eval_rows,
         data_collator=ModaCollator(processor, prompt=config.prompt),

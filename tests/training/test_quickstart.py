@@ -20,7 +20,9 @@ def test_short_quickstart_writes_report_model_and_card(tmp_path):
     card = (out / "model" / "README.md").read_text()
     assert "pipeline_tag: image-to-text" in card and "library_name: transformers" in card
     assert (out / "eval" / "samples.png").exists() and (out / "metrics_vs_tokens.png").exists()
-    assert len(summary["described"]) == 6 and all(isinstance(r["description"], str) for r in summary["described"])
+    assert len(summary["described"]) == 6 and all(
+        isinstance(r["description"], str) for r in summary["described"]
+    )
     # a rerun skips the finished stages (resumable)
     assert main(["quickstart", "--out", str(out), "--items", "200", "--epochs", "1"]) == 0
     assert json.loads((out / "quickstart.json").read_text())["timings_s"]["train"] == 0.0
