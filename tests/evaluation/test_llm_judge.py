@@ -181,3 +181,21 @@ def test_live_smollm2_server(openai_server, smollm2_dir, tmp_path):
     rescored = rerun.score(["A navy blue t-shirt for men, casual."], [REF])
     assert rerun.totals["cache_hits"] == sum(s.scored for s in scores)
     assert [s.scores for s in rescored if s.cached] == [s.scores for s in scores if s.scored]
+
+
+@pytest.mark.slow
+def test_transformers_judge_same_prompt_and_schema(smollm2_dir, tmp_path):
+    """The local-model judge: in-process SmolLM2 answers the same prompt; scored in range or unscored."""
+    judge = get_judge(
+        "transformers",
+        model=str(smollm2_dir),
+        cache_path=tmp_path / "t.jsonl",
+        max_invalid_retries=0,
+        max_tokens=48,
+    )
+    assert judge.name == "transformers"
+    (s,) = judge.score(["A navy blue t-shirt for men, casual."], [REF])
+    assert s.scored or s.error.startswith("no valid judge reply")
+    if s.scored:
+        assert all(v is None or 0 <= v <= 10 for v in s.scores.values())
+    assert judge.totals["requests"] == 1
