@@ -1,0 +1,1 @@
+"""Versioned judge prompts (judge_<version>.md), read by `llm_judge.load_prompt`."""
