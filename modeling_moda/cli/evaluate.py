@@ -8,6 +8,7 @@ moda evaluate ... --compare-judges rules openai --judge-base-url http://127.0.0.
 from __future__ import annotations
 
 import argparse
+import sys
 
 JUDGES = ("rules", "openai", "transformers")
 
@@ -70,17 +71,24 @@ def make_judge(name: str, args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    from modeling_moda.backends import BackendError
     from modeling_moda.evaluation import ALL_METRICS, DISPLAY_NAMES
     from modeling_moda.evaluation.run import evaluate_model
 
     first, second = args.compare_judges or (args.judge, None)
+    try:
+        judge = make_judge(first, args)
+        compare_judge = make_judge(second, args) if second else None
+    except (BackendError, ValueError, OSError) as err:
+        print(f"moda evaluate: cannot set up the judge: {err}", file=sys.stderr)
+        return 2
     result = evaluate_model(
         args.model,
         args.dataset,
         args.out,
         split=args.split,
-        judge=make_judge(first, args),
-        compare_judge=make_judge(second, args) if second else None,
+        judge=judge,
+        compare_judge=compare_judge,
         limit=args.limit,
         batch_size=args.batch_size,
         max_new_tokens=args.max_new_tokens,

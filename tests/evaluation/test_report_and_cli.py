@@ -73,3 +73,24 @@ def test_compare_judges_rules_with_itself_agrees_fully(tiny_model_dir, eval_data
     for metric in ("color_accuracy", "factual_consistency", "overall"):
         assert agreement[metric]["mean_abs_diff"] == 0
     assert "Judge agreement" in (out / "report.md").read_text()
+
+
+def test_openai_judge_without_key_fails_clearly(
+    tiny_model_dir, eval_dataset_dir, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    code = main(
+        [
+            "evaluate",
+            "--model",
+            str(tiny_model_dir),
+            "--dataset",
+            str(eval_dataset_dir),
+            "--judge",
+            "openai",
+            "--out",
+            str(tmp_path / "x"),
+        ]
+    )
+    assert code == 2 and "OPENAI_API_KEY" in capsys.readouterr().err
