@@ -48,7 +48,8 @@ def _openai_run(out: Path, items: int) -> dict:
         refiner = StepConfig(backend="openai", base_url=url, model=str(model_dir), attempts=2,
                              max_concurrency=1, timeout=600, max_retries=1,
                              generation={"max_tokens": 72, "temperature": 0.0})  # fmt: skip
-        stats, timing = _timed(build_dataset, str(small), out / "openai-build", BuildConfig(refiner=refiner))
+        config = BuildConfig(refiner=refiner, prompt_version="small-v1")  # v1 is beyond a 135M model
+        stats, timing = _timed(build_dataset, str(small), out / "openai-build", config)
     rows = sum(stats["rows"].values())
     return {**timing, "items": items, "rows_per_s": round(rows / timing["wall_s"], 3), **_summary(stats)}
 

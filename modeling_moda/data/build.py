@@ -60,7 +60,8 @@ def _image_cell(item: CatalogItem) -> dict:
 
 
 def _contradiction(description: str, item: CatalogItem) -> str | None:
-    """A colour, gender or article claim of which none agrees with the metadata, if any."""
+    """Why the description disagrees with the metadata: colour, gender or article claims of which none
+    agrees, or no article named at all (for article types the lexicon knows); None when it agrees."""
     from modeling_moda.evaluation import lexicon
 
     claims = lexicon.extract_attributes(description)
@@ -72,7 +73,9 @@ def _contradiction(description: str, item: CatalogItem) -> str | None:
     if gender and claims["genders"] and not any(lexicon.gender_matches(c, gender) for c in claims["genders"]):
         return f"gender {claims['genders']} contradicts {item.gender!r}"
     article = lexicon.canonical(item.article_type)
-    if article and lexicon.article_is_known(article) and claims["articles"]:
+    if article and lexicon.article_is_known(article):
+        if not claims["articles"]:
+            return f"it never names the kind of item ({item.article_type})"
         if not any(article in claim["types"] for claim in claims["articles"]):
             return f"article {[a['phrase'] for a in claims['articles']]} contradicts {item.article_type!r}"
     return None

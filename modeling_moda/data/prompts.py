@@ -1,12 +1,18 @@
 """The versioned prompts of the two LLM steps and the JSON schemas their replies must satisfy.
 
 Prompt I (`prompts/<version>/teacher.txt`): image -> {"description", "attributes"}. Prompt II
-(`prompts/<version>/refiner.txt`, `string.Template` with $metadata and $description): draft + metadata ->
-{"description"}. The version is stored in every row, in every cache key and in the dataset card.
+(`prompts/<version>/refiner.txt`, a `string.Template` with $metadata, $description and $description_json, the
+draft as a JSON string): draft + metadata -> {"description"}. The version is stored in every row, in every
+cache key and in the dataset card.
+
+Versions: `v1` (the default, for capable teachers such as Phi-3); `small-v1` (same Prompt I; a short Prompt II
+that hands the draft over as JSON to edit, for very small local models such as SmolLM2-135M, which cannot
+follow v1 and at best return the draft unchanged — the OCR check then does the removal).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
@@ -41,7 +47,9 @@ class Prompts:
         lines = [
             f"- {name.replace('_', ' ')}: {metadata[name]}" for name in REFINER_FIELDS if metadata.get(name)
         ]
-        return Template(self.refiner).substitute(metadata="\n".join(lines), description=description)
+        return Template(self.refiner).substitute(
+            metadata="\n".join(lines), description=description, description_json=json.dumps(description)
+        )
 
 
 def load_prompts(version: str = DEFAULT_VERSION) -> Prompts:

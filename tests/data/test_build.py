@@ -142,3 +142,15 @@ def test_a_built_dataset_is_itself_a_catalog(built: tuple[Path, Path]) -> None:
     part = datasets.load_dataset(str(out), split="validation")
     assert rejects == [] and [i.id for i in items] == part["id"]
     assert items[0].article_type == part[0]["article_type"] and isinstance(items[0].image, bytes)
+
+
+def test_agreement_check() -> None:
+    from modeling_moda.data.build import _contradiction
+    from modeling_moda.data.schema import CatalogItem
+
+    item = CatalogItem(id="1", image="x.jpg", article_type="Backpacks", base_colour="Maroon", gender="Men")
+    assert _contradiction("A maroon backpack for men.", item) is None
+    assert "never names the kind of item" in _contradiction("This is a checked", item)
+    assert "contradicts base colour" in _contradiction("A green backpack for men.", item)
+    assert "contradicts 'Men'" in _contradiction("A maroon backpack for women.", item)
+    assert "contradicts 'Backpacks'" in _contradiction("A maroon handbag for men.", item)
