@@ -6,7 +6,8 @@ from pathlib import Path
 
 
 def push_dataset(folder: str | Path, repo_id: str, private: bool = False) -> str:
-    """Create the dataset repo if needed and upload the card, data and rejects (not the response cache)."""
+    """Create the dataset repo if needed and upload the card, data and rejects (not the response cache, nor
+    the feature cache training keeps beside a local dataset)."""
     from huggingface_hub import HfApi
 
     folder = Path(folder)
@@ -15,6 +16,9 @@ def push_dataset(folder: str | Path, repo_id: str, private: bool = False) -> str
     api = HfApi()
     api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
     commit = api.upload_folder(
-        repo_id=repo_id, repo_type="dataset", folder_path=str(folder), ignore_patterns=[".moda/*", "*.tmp"]
+        repo_id=repo_id,
+        repo_type="dataset",
+        folder_path=str(folder),
+        ignore_patterns=[".moda/*", "feature_cache/*", "*.tmp"],
     )
     return str(commit)
