@@ -14,10 +14,9 @@ JUDGES = ("rules", "openai", "transformers")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, help="a saved MODA folder")
-    parser.add_argument(
-        "--dataset", required=True, help="a dataset folder (save_to_disk or data files) or Hub id"
-    )
+    parser.add_argument("--model", help="a saved MODA folder")
+    parser.add_argument("--dataset", help="a dataset folder (save_to_disk or data files) or Hub id")
+    parser.add_argument("--predictions", help="re-judge an earlier run's samples.jsonl (no model needed)")
     parser.add_argument("--split", default="test")
     parser.add_argument(
         "--out", required=True, help="run directory for metrics.json, samples.jsonl, report.md, PNGs"
@@ -73,7 +72,7 @@ def make_judge(name: str, args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     from modeling_moda.backends import BackendError
     from modeling_moda.evaluation import ALL_METRICS, DISPLAY_NAMES
-    from modeling_moda.evaluation.run import evaluate_model
+    from modeling_moda.evaluation.run import evaluate_model, rejudge_samples
 
     first, second = args.compare_judges or (args.judge, None)
     try:
@@ -82,20 +81,26 @@ def run(args: argparse.Namespace) -> int:
     except (BackendError, ValueError, OSError) as err:
         print(f"moda evaluate: cannot set up the judge: {err}", file=sys.stderr)
         return 2
-    result = evaluate_model(
-        args.model,
-        args.dataset,
-        args.out,
-        split=args.split,
-        judge=judge,
-        compare_judge=compare_judge,
-        limit=args.limit,
-        batch_size=args.batch_size,
-        max_new_tokens=args.max_new_tokens,
-        device=args.device,
-        dtype=args.dtype,
-        grid_size=args.grid_size,
-    )
+    if args.predictions:
+        result = rejudge_samples(args.predictions, args.out, judge, compare_judge)
+    elif not (args.model and args.dataset):
+        print("moda evaluate: give --model and --dataset, or --predictions", file=sys.stderr)
+        return 2
+    else:
+        result = evaluate_model(
+            args.model,
+            args.dataset,
+            args.out,
+            split=args.split,
+            judge=judge,
+            compare_judge=compare_judge,
+            limit=args.limit,
+            batch_size=args.batch_size,
+            max_new_tokens=args.max_new_tokens,
+            device=args.device,
+            dtype=args.dtype,
+            grid_size=args.grid_size,
+        )
     m = result.metrics
     print(
         f"scored {m['n_scored']}/{m['n_samples']} samples ({m['n_unscored']} unscored) with the {first} judge"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,27 +100,53 @@ def evaluate_model(
     )
     gen_s = time.perf_counter() - start
 
-    start = time.perf_counter()
-    scores = score_with(judge, predictions, references, images)
-    judge_s = time.perf_counter() - start
-    others, agreement = {}, None
-    if compare_judge is not None:
-        other = score_with(compare_judge, predictions, references, images)
-        others[compare_judge.name] = other
-        agreement = {"judges": [judge.name, compare_judge.name], **compare(scores, other)}
-
-    metrics = aggregate(scores)
     run_info = {
         "model": str(model_dir),
         "dataset": str(dataset),
         "split": split,
         "samples": len(rows),
-        "judge": judge.name,
-        "judge_model": getattr(getattr(judge, "backend", None), "model", "lexicon"),
         "generation_s": round(gen_s, 2),
-        "judging_s": round(judge_s, 3),
         "max_new_tokens": max_new_tokens,
     }
+    return judge_and_report(
+        ids,
+        references,
+        predictions,
+        out_dir,
+        judge,
+        compare_judge,
+        run_info,
+        images=images,
+        grid_size=grid_size,
+    )
+
+
+def judge_and_report(
+    ids: list[str],
+    references: list[dict],
+    predictions: list,
+    out_dir: str | Path,
+    judge: Any,
+    compare_judge: Any = None,
+    run_info: dict | None = None,
+    images: list | None = None,
+    grid_size: int = 12,
+) -> EvalResult:
+    """Score `predictions` with `judge` (and `compare_judge`), then write metrics, samples, report, PNGs."""
+    start = time.perf_counter()
+    scores = score_with(judge, predictions, references, images)
+    run_info = {
+        **(run_info or {}),
+        "judge": judge.name,
+        "judge_model": getattr(getattr(judge, "backend", None), "model", "lexicon"),
+        "judging_s": round(time.perf_counter() - start, 3),
+    }
+    others, agreement = {}, None
+    if compare_judge is not None:
+        other = score_with(compare_judge, predictions, references, images)
+        others[compare_judge.name] = other
+        agreement = {"judges": [judge.name, compare_judge.name], **compare(scores, other)}
+    metrics = aggregate(scores)
     tally = judge.tally() if hasattr(judge, "tally") else None
     if compare_judge is not None and hasattr(compare_judge, "tally"):
         tally = {
@@ -138,3 +165,27 @@ def evaluate_model(
         grid_size=grid_size,
     )
     return EvalResult(out_dir=Path(out_dir), metrics=metrics, files=files, agreement=agreement)
+
+
+def rejudge_samples(
+    samples_path: str | Path, out_dir: str | Path, judge: Any, compare_judge: Any = None
+) -> EvalResult:
+    """Score the predictions of an earlier run's samples.jsonl again (another judge, no model needed)."""
+    rows = []
+    for lineno, line in enumerate(Path(samples_path).read_text(encoding="utf-8").splitlines(), start=1):
+        try:
+            rows.append(json.loads(line))
+        except ValueError as err:
+            raise ValueError(f"{samples_path}:{lineno}: not a JSON line ({err})") from err
+    missing = [i for i, r in enumerate(rows, start=1) if not {"reference", "prediction"} <= set(r)]
+    if missing:
+        raise ValueError(f"{samples_path}: lines {missing[:5]} lack 'reference' or 'prediction'")
+    return judge_and_report(
+        [str(r.get("id", i)) for i, r in enumerate(rows)],
+        [r["reference"] for r in rows],
+        [r["prediction"] for r in rows],
+        out_dir,
+        judge,
+        compare_judge,
+        {"predictions": str(samples_path), "samples": len(rows)},
+    )

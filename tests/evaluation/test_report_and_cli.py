@@ -49,8 +49,8 @@ def test_moda_evaluate_writes_report_and_pngs(tiny_model_dir, eval_dataset_dir, 
     assert "![samples](samples.png)" in report and "Color Accuracy" in report
 
 
-def test_compare_judges_rules_with_itself_agrees_fully(tiny_model_dir, eval_dataset_dir, tmp_path):
-    out = tmp_path / "agree"
+def test_rejudge_predictions_and_compare_judges(tiny_model_dir, eval_dataset_dir, tmp_path):
+    first = tmp_path / "first"
     main(
         [
             "evaluate",
@@ -62,6 +62,16 @@ def test_compare_judges_rules_with_itself_agrees_fully(tiny_model_dir, eval_data
             "4",
             "--max-new-tokens",
             "8",
+            "--out",
+            str(first),
+        ]
+    )
+    out = tmp_path / "again"
+    code = main(
+        [
+            "evaluate",
+            "--predictions",
+            str(first / "samples.jsonl"),
             "--compare-judges",
             "rules",
             "rules",
@@ -69,10 +79,15 @@ def test_compare_judges_rules_with_itself_agrees_fully(tiny_model_dir, eval_data
             str(out),
         ]
     )
-    agreement = json.loads((out / "metrics.json").read_text())["agreement"]
+    assert code == 0
+    result = json.loads((out / "metrics.json").read_text())
+    assert result["run"]["samples"] == 4
+    assert result["metrics"] == json.loads((first / "metrics.json").read_text())["metrics"]
     for metric in ("color_accuracy", "factual_consistency", "overall"):
-        assert agreement[metric]["mean_abs_diff"] == 0
+        assert result["agreement"][metric]["mean_abs_diff"] == 0
     assert "Judge agreement" in (out / "report.md").read_text()
+    rows = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
+    assert rows[0]["other_judges"]["rules"]["scores"] == rows[0]["scores"]
 
 
 def test_openai_judge_without_key_fails_clearly(
