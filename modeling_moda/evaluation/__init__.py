@@ -46,6 +46,7 @@ _LLM_JUDGE_OPTIONS = (
     "max_tokens",
     "price_per_mtok",
     "progress",
+    "json_mode",
 )
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 
@@ -59,7 +60,7 @@ def get_judge(name: str, **cfg: Any):
       `timeout`, `max_retries`, plus the LLM judge options.
     - "transformers": `model` (a folder or Hub id), `gguf_file`, `device`, `dtype`, plus the judge options.
     LLM judge options: `cache_path`, `prompt_version`, `use_images`, `max_invalid_retries`, `max_tokens`,
-    `price_per_mtok`, `progress` (see `llm_judge.LLMJudge`).
+    `price_per_mtok`, `progress`, `json_mode` (see `llm_judge.LLMJudge`; on by default for OpenAI itself).
     """
     if name == "rules":
         if cfg:
@@ -79,6 +80,7 @@ def get_judge(name: str, **cfg: Any):
         backend_cfg.setdefault(
             "model", os.environ.get("MODA_JUDGE_MODEL") or (None if base_url else DEFAULT_OPENAI_MODEL)
         )
+        judge_cfg.setdefault("json_mode", base_url is None)  # OpenAI's JSON mode; other servers may lack it
     elif "model" not in backend_cfg:
         raise ValueError("the transformers judge needs model= (a local folder or a Hub id)")
     return LLMJudge(get_chat_backend(name, **backend_cfg), **judge_cfg)

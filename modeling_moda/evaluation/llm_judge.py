@@ -133,6 +133,7 @@ class LLMJudge:
         max_tokens: int = 300,
         price_per_mtok: tuple[float, float] | None = None,
         progress: bool = False,
+        json_mode: bool = False,
     ):
         from modeling_moda.backends.cache import JsonlCache
 
@@ -144,6 +145,7 @@ class LLMJudge:
         self.max_invalid_retries = max_invalid_retries
         self.max_tokens = max_tokens
         self.progress = progress
+        self.json_mode = json_mode  # OpenAI's response_format={"type": "json_object"}
         self.price = price_per_mtok or PRICES_PER_MTOK.get(backend.model, (0.0, 0.0))
         self.cache = JsonlCache(cache_path) if cache_path else None
         self.totals = {
@@ -210,6 +212,8 @@ class LLMJudge:
                 break
             order = list(pending)
             gen = {"max_tokens": self.max_tokens, "temperature": 0.0 if attempt == 0 else 0.7}
+            if self.json_mode:
+                gen["response_format"] = {"type": "json_object"}
             replies = self.backend.chat_many([pending[i][1] for i in order], progress=self.progress, **gen)
             for i, reply in zip(order, replies, strict=True):
                 key, _, ref = pending[i]

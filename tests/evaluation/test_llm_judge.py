@@ -199,3 +199,11 @@ def test_transformers_judge_same_prompt_and_schema(smollm2_dir, tmp_path):
     if s.scored:
         assert all(v is None or 0 <= v <= 10 for v in s.scores.values())
     assert judge.totals["requests"] == 1
+
+
+def test_json_mode_is_requested_when_asked(scripted, tmp_path):
+    server = scripted([])
+    _judge(server.url, tmp_path / "c.jsonl", json_mode=True).score(["A navy tee"], [REF])
+    assert server.requests[0]["response_format"] == {"type": "json_object"}
+    _judge(server.url, tmp_path / "d.jsonl").score(["A navy tee"], [REF])
+    assert "response_format" not in server.requests[1]  # off by default for servers other than OpenAI
