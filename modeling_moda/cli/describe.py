@@ -52,13 +52,16 @@ def run(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         print("moda describe: --batch-size must be >= 1", file=sys.stderr)
         return 2
-    try:
-        writer = ResultWriter(args.out, args.format, resume=args.resume)
-    except ValueError as e:
-        print(f"moda describe: {e}", file=sys.stderr)
+    if args.resume and args.out is None:
+        print("moda describe: --resume needs --out (the file whose inputs are skipped)", file=sys.stderr)
         return 2
     set_threads(args.threads)
-    model, processor = load_for_inference(args.model, args.device, args.dtype, args.quantize)
+    try:
+        model, processor = load_for_inference(args.model, args.device, args.dtype, args.quantize)
+    except (ValueError, OSError) as e:
+        print(f"moda describe: cannot load the model {args.model}: {e}", file=sys.stderr)
+        return 2
+    writer = ResultWriter(args.out, args.format, resume=args.resume)
     if writer.done:
         print(f"moda describe: resuming: {len(writer.done)} input(s) already described", file=sys.stderr)
 
