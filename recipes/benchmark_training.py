@@ -34,11 +34,15 @@ def build(shape: str, texts: list[str]):
     from modeling_moda.processing_moda import ModaProcessor
 
     if shape == "tiny":
-        return build_tiny_moda(texts=texts, image_size=32, vision_hidden=64, text_hidden=128, freeze_vision=True)
+        return build_tiny_moda(
+            texts=texts, image_size=32, vision_hidden=64, text_hidden=128, freeze_vision=True
+        )
     tokenizer = train_tokenizer(texts, vocab_size=1024)  # ids < 1024 in OPT-125M's 50,272-row embedding
     config = build_reference_config(image_token_id=tokenizer.convert_tokens_to_ids(IMAGE_TOKEN))
     model = ModaForConditionalGeneration(config)
-    image_processor = CLIPImageProcessorPil(size={"shortest_edge": 224}, crop_size={"height": 224, "width": 224})
+    image_processor = CLIPImageProcessorPil(
+        size={"shortest_edge": 224}, crop_size={"height": 224, "width": 224}
+    )
     return model, ModaProcessor(image_processor=image_processor, tokenizer=tokenizer)
 
 
@@ -77,8 +81,12 @@ def run_epoch(model, loader, device: str, dtype: torch.dtype) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", required=True, help="a built dataset folder (e.g. runs/quickstart/dataset)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--dataset", required=True, help="a built dataset folder (e.g. runs/quickstart/dataset)"
+    )
     parser.add_argument("--split", default="train")
     parser.add_argument("--shape", choices=("tiny", "reference"), default="tiny")
     parser.add_argument("--max-items", type=int, default=512)
@@ -101,10 +109,16 @@ def main() -> None:
     model, processor = build(args.shape, split["description"])
     model.to(args.device)
     n = len(split)
-    loader_args = {"batch_size": args.batch_size, "shuffle": True, "generator": torch.Generator().manual_seed(0)}
+    loader_args = {
+        "batch_size": args.batch_size,
+        "shuffle": True,
+        "generator": torch.Generator().manual_seed(0),
+    }
 
     seed_rows = DescriptionRows(split, config)  # rows carry their image
-    seed_loader = DataLoader(seed_rows, collate_fn=seed_collate(processor, args.seed_max_length), **loader_args)
+    seed_loader = DataLoader(
+        seed_rows, collate_fn=seed_collate(processor, args.seed_max_length), **loader_args
+    )
     seed_s = run_epoch(model, seed_loader, args.device, dtype)
 
     with tempfile.TemporaryDirectory() as cache_dir:
@@ -127,8 +141,8 @@ def main() -> None:
     seed_total = args.epochs * seed_s
     recipe_total = encode_s + args.epochs * recipe_s
     print(
-        f"{args.epochs} epochs on these {n} items: seed {seed_total / 60:.1f} min, recipe {recipe_total / 60:.1f} min "
-        f"({seed_total / recipe_total:.2f}x)"
+        f"{args.epochs} epochs on these {n} items: seed {seed_total / 60:.1f} min, "
+        f"recipe {recipe_total / 60:.1f} min ({seed_total / recipe_total:.2f}x)"
     )
 
 
