@@ -39,7 +39,7 @@ QUICKSTART_RECIPE: dict[str, Any] = {
     "lr_decay_every_epochs": 2,
     "batch_size": 32,
     "gradient_accumulation_steps": 1,
-    "num_epochs": 12,
+    "num_epochs": 20,
     "eval_strategy": "epoch",
     "save_strategy": "epoch",
     "save_total_limit": 1,
