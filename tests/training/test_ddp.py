@@ -1,8 +1,9 @@
 """Two processes, DDP over gloo on the CPU:
-`ACCELERATE_USE_CPU=1 torchrun --nproc_per_node 2 recipes/train.py RECIPE`.
+`ACCELERATE_USE_CPU=true accelerate launch --multi_gpu --num_processes 2 recipes/train.py RECIPE`.
 
 (accelerate 1.15's `accelerate launch --num_processes 2 --cpu` starts a single process: its multi-CPU path
-needs MPI. torchrun starts the two ranks; Trainer/accelerate then run DDP over gloo.)
+needs MPI. `--multi_gpu` starts the ranks with torch.distributed.run; ACCELERATE_USE_CPU makes each rank a
+CPU rank, so Trainer/accelerate run DDP over gloo.)
 """
 
 import os
@@ -21,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_two_process_cpu_run(tiny_recipe, tmp_path):
     recipe = tiny_recipe(num_epochs=1, eval_strategy="no", save_strategy="no", load_best_model_at_end=False)
     command = [
-        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+        sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
         str(ROOT / "recipes" / "train.py"), str(recipe),
     ]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1", "ACCELERATE_USE_CPU": "true"}
