@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..data.schema import METADATA_FIELDS
 from .inputs import InvalidSample, check_lengths, prepare
 from .lexicon import canonical, colours_of, is_missing
 from .metrics import BINARY_METRICS, METRICS, SampleScore
@@ -35,17 +36,8 @@ PRICES_PER_MTOK: dict[str, tuple[float, float]] = {
     "gpt-4.1-mini": (0.40, 1.60),
     "gpt-4.1-nano": (0.10, 0.40),
 }
-PROMPT_FIELDS = (
-    "gender",
-    "master_category",
-    "sub_category",
-    "article_type",
-    "base_colour",
-    "season",
-    "usage",
-    "product_title",
-    "description",
-)
+# what the judge prompt shows of the reference: the metadata without the catalog year
+PROMPT_FIELDS = (*(f for f in METADATA_FIELDS if f != "year"), "description")
 _SCORE = {"anyOf": [{"type": "number", "minimum": 0, "maximum": 10}, {"type": "null"}]}
 JUDGE_SCHEMA: dict = {
     "type": "object",

@@ -12,6 +12,7 @@ metric.compute(predictions=["A navy t-shirt for men"],
 import datasets
 import evaluate
 
+from modeling_moda.data.schema import METADATA_FIELDS
 from modeling_moda.evaluation import ALL_METRICS, aggregate, get_judge
 from modeling_moda.evaluation.inputs import ALIASES
 
@@ -31,19 +32,8 @@ Returns:
     "n_scored", "n_unscored"; with return_samples, "samples".
 """
 
-_FIELDS = (
-    "id",
-    "gender",
-    "master_category",
-    "sub_category",
-    "article_type",
-    "base_colour",
-    "season",
-    "year",
-    "usage",
-    "product_title",
-    "description",
-)
+# a reference: the item's catalog metadata (the dataset schema) plus an optional reference description
+_FIELDS = ("id", *METADATA_FIELDS, "description")
 
 
 def _as_text(value):
