@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from inference_images import DESCRIPTIONS
+from .inference_images import DESCRIPTIONS
 from PIL import Image
 from transformers import pipeline
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import torch
-from conftest import make_images
+from .conftest import make_images
 from transformers import CLIPModel, OPTConfig, OPTForCausalLM
 
 from modeling_moda.builder import build_moda, build_reference_config, parameter_counts, train_tokenizer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import make_images
+from .conftest import make_images
 from torch.nn import functional as F
 
 from modeling_moda.builder import build_tiny_moda, train_tokenizer

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import torch
-from conftest import make_images
+from .conftest import make_images
 from peft import PeftModel, get_peft_model
 
 from modeling_moda.builder import build_tiny_moda, lora_config_for_lm

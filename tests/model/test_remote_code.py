@@ -9,7 +9,7 @@ import sys
 import textwrap
 
 import torch
-from conftest import make_images
+from .conftest import make_images
 from safetensors.torch import load_file
 
 CODE_FILES = {"configuration_moda.py", "modeling_moda.py", "processing_moda.py", "pipeline_moda.py"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import make_images
+from .conftest import make_images
 
 from modeling_moda.builder import build_moda
 from modeling_moda.processing_moda import CHATML_CHAT_TEMPLATE
