@@ -9,10 +9,14 @@ import os
 # Must be set before torch loads (verb modules import torch only inside `run`).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from modeling_moda.training.quickstart import QUICKSTART_ITEMS  # noqa: E402  (light: no torch)
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="runs/quickstart", help="run directory (default runs/quickstart)")
-    parser.add_argument("--items", type=int, default=2000, help="synthetic catalog size (default 2000)")
+    parser.add_argument(
+        "--items", type=int, default=QUICKSTART_ITEMS, help="synthetic catalog size (default %(default)s)"
+    )
     parser.add_argument("--epochs", type=float, default=None, help="training epochs (default: the recipe's)")
     parser.add_argument("--seed", type=int, default=0, help="catalog seed (default 0)")
     parser.add_argument(

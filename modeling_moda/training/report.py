@@ -56,7 +56,8 @@ def write_quickstart_report(out: str | Path, summary: dict[str, Any]) -> Path:
     lines += [
         "",
         f"Model: {summary['parameters'] / 1e6:.2f} M parameters "
-        f"(tiny CLIP vision tower, frozen, + MLP projector + tiny OPT-style LM; card: `model/README.md`).",
+        f"(tiny CLIP vision tower, frozen, + {summary['recipe']['projector_type']} projector "
+        "+ tiny OPT-style LM; card: `model/README.md`).",
         "",
         "## Training",
         "",
