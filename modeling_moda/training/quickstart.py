@@ -29,9 +29,8 @@ from .config import RecipeConfig
 # cost.
 # The limit is overfitting (validation loss turns up after ~16 epochs), not reading the features, so more
 # catalog items beat more epochs: on the same 210 test items, category accuracy 6.0 (2,000 items, MLP
-# projector) -> 6.4 (linear projector) -> 7.4 (3,000 items) -> 8.5 (4,000)
-# -> 8.6 (5,000; colour 9.8). LR 4e-3 + warmup, batch 16
-# and a LayerNorm before the projector did not help.
+# projector) -> 6.4 (linear projector) -> 7.4 (3,000 items) -> 8.5 (4,000) -> 8.6 (5,000; colour 9.8).
+# LR 4e-3 + warmup, batch 16 and a LayerNorm before the projector did not help.
 QUICKSTART_RECIPE: dict[str, Any] = {
     "vision": "tiny",
     "text": "tiny",
