@@ -1,83 +1,23 @@
 """OpenAIChat's retry policy against real HTTP servers on 127.0.0.1 (a tiny scripted http.server)."""
 
-import json
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from modeling_moda.backends import BackendError, get_chat_backend
 from modeling_moda.backends.openai_backend import OpenAIChat
 from modeling_moda.backends.smollm2 import free_port
 
+from ..scripted_openai import ScriptedOpenAIServer
+
 MESSAGES = [{"role": "user", "content": "hi"}]
-
-
-def _completion(text: str) -> dict:
-    return {
-        "id": "chatcmpl-1",
-        "object": "chat.completion",
-        "created": 0,
-        "model": "scripted",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7},
-    }
-
-
-class ScriptedServer:
-    """Answers POSTs with the scripted statuses in order, then 200; records each request and its time."""
-
-    def __init__(self, statuses: list[int], headers: dict | None = None, delay: float = 0.0):
-        self.statuses, self.requests, self.times = list(statuses), [], []
-        self.active = self.max_active = 0
-        lock = threading.Lock()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                with lock:
-                    outer.requests.append(body)
-                    outer.times.append(time.monotonic())
-                    status = outer.statuses.pop(0) if outer.statuses else 200
-                    outer.active += 1
-                    outer.max_active = max(outer.max_active, outer.active)
-                time.sleep(delay)
-                with lock:
-                    outer.active -= 1
-                payload = (
-                    _completion(body["messages"][-1]["content"])
-                    if status == 200
-                    else {"error": {"message": f"status {status}"}}
-                )
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture
 def scripted():
     servers = []
 
-    def make(*args, **kwargs):
-        servers.append(ScriptedServer(*args, **kwargs))
+    def make(statuses: list[int], **kwargs):
+        # a 200 echoes the last message, so a reply shows which request it answers
+        servers.append(ScriptedOpenAIServer([(status, None) for status in statuses], **kwargs))
         return servers[-1]
 
     yield make

@@ -6,8 +6,6 @@ checks the whole path with a real (weak) model.
 """
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from PIL import Image
@@ -15,6 +13,8 @@ from PIL import Image
 from modeling_moda.backends.smollm2 import free_port
 from modeling_moda.evaluation import get_judge
 from modeling_moda.evaluation.llm_judge import load_prompt, scores_from_reply
+
+from ..scripted_openai import ScriptedOpenAIServer
 
 REF = {"gender": "Men", "article_type": "Tshirts", "base_colour": "Navy Blue", "usage": "Casual"}
 VALID = (
@@ -29,60 +29,17 @@ MALFORMED = (
 )
 
 
-class ScriptedServer:
-    """/v1/chat/completions: answers with the scripted (status, text) pairs in order, then with VALID."""
-
-    def __init__(self, script):
-        self.script, self.requests = list(script), []
-        outer, lock = self, threading.Lock()
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                with lock:
-                    outer.requests.append(body)
-                    status, text = outer.script.pop(0) if outer.script else (200, VALID)
-                payload = {
-                    "id": "x",
-                    "object": "chat.completion",
-                    "created": 0,
-                    "model": body["model"],
-                    "choices": [
-                        {
-                            "index": 0,
-                            "message": {"role": "assistant", "content": text},
-                            "finish_reason": "stop",
-                        }
-                    ],
-                    "usage": {"prompt_tokens": 1000, "completion_tokens": 100, "total_tokens": 1100},
-                }
-                data = json.dumps(payload if status == 200 else {"error": {"message": "busy"}}).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-
 @pytest.fixture
 def scripted():
     servers = []
 
     def make(script):
-        servers.append(ScriptedServer(script))
+        servers.append(ScriptedOpenAIServer(script, default=VALID, usage=(1000, 100)))
         return servers[-1]
 
     yield make
-    for s in servers:
-        s.httpd.shutdown()
-        s.httpd.server_close()
+    for server in servers:
+        server.close()
 
 
 def _judge(url, cache, **kw):
