@@ -1,1 +1,1 @@
-"""Datasets: catalog readers, the synthetic catalog, the teacher -> refiner pipeline and the dataset writer."""
+"""Datasets: catalog readers, the synthetic catalog, the teacher -> refiner steps, the dataset writer."""

@@ -1,1 +1,1 @@
-"""Training: recipe config, feature cache, collator, LR schedule, the Trainer run, the quickstart and the model card."""
+"""Training: recipe config, feature cache, collator, LR schedule, Trainer run, quickstart, model card."""

@@ -6,10 +6,11 @@ import logging
 from pathlib import Path
 
 import pytest
-from .catalog_fixtures import KAGGLE_HEADER, kaggle_row, write_csv, write_jpeg
 
 from modeling_moda.data.catalog import CatalogError, read_catalog
 from modeling_moda.data.schema import CatalogItem
+
+from .catalog_fixtures import KAGGLE_HEADER, kaggle_row, write_csv, write_jpeg
 
 
 def _kaggle(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+
 from .inference_images import COLOURS, DESCRIPTIONS, colour_image
 
 STEPS = 40  # enough for a tiny model to learn four descriptions

@@ -7,11 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
-from .inference_images import DESCRIPTIONS
 from PIL import Image
 from transformers import pipeline
 
 from modeling_moda.cli import main
+
+from .inference_images import DESCRIPTIONS
 
 EXPECTED = {"red.jpg": "red", "blue.png": "blue", "green.jpg": "green", "yellow.webp": "yellow"}
 

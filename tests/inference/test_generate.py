@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import torch
-from .inference_images import COLOURS, DESCRIPTIONS, colour_image
 from transformers import pipeline
 
 from modeling_moda.inference.generate import generate_descriptions
+
+from .inference_images import COLOURS, DESCRIPTIONS, colour_image
 
 NAMES = list(COLOURS)
 

@@ -7,10 +7,11 @@ import json
 import tracemalloc
 
 import pytest
-from .inference_images import colour_image
 
 from modeling_moda.inference.inputs import InputItem, iter_inputs
 from modeling_moda.inference.loading import iter_loaded_batches
+
+from .inference_images import colour_image
 
 
 def paths(items) -> list[str]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import torch
-from .conftest import make_images
 from transformers import CLIPModel, OPTConfig, OPTForCausalLM
 
 from modeling_moda.builder import build_moda, build_reference_config, parameter_counts, train_tokenizer
 from modeling_moda.cli import main
 from modeling_moda.cli.info import model_info
 from modeling_moda.modeling_moda import ModaForConditionalGeneration
+
+from .conftest import make_images
 
 
 def test_reference_config_parameter_count(capsys):

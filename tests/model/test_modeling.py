@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 import torch
-from .conftest import make_images
 from torch.nn import functional as F
 
 from modeling_moda.builder import build_tiny_moda, train_tokenizer
 from modeling_moda.configuration_moda import IMAGE_TOKEN, ModaConfig
 from modeling_moda.modeling_moda import ModaForConditionalGeneration
+
+from .conftest import make_images
 
 DESCRIPTIONS = ["A red dress.", "Black leather shoes for men with laces."]
 

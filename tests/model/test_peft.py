@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import torch
-from .conftest import make_images
 from peft import PeftModel, get_peft_model
 
 from modeling_moda.builder import build_tiny_moda, lora_config_for_lm
 from modeling_moda.modeling_moda import ModaForConditionalGeneration
+
+from .conftest import make_images
 
 
 def test_lora_on_lm_only_saves_reloads_and_merges(tmp_path):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from .conftest import make_images
 from PIL import Image
 
 from modeling_moda.processing_moda import MAX_IMAGE_PIXELS, load_image
+
+from .conftest import make_images
 
 
 def _rgba() -> Image.Image:

@@ -9,8 +9,9 @@ import sys
 import textwrap
 
 import torch
-from .conftest import make_images
 from safetensors.torch import load_file
+
+from .conftest import make_images
 
 CODE_FILES = {"configuration_moda.py", "modeling_moda.py", "processing_moda.py", "pipeline_moda.py"}
 

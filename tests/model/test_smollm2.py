@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import pytest
 import torch
-from .conftest import make_images
 
 from modeling_moda.builder import build_moda
 from modeling_moda.processing_moda import CHATML_CHAT_TEMPLATE
+
+from .conftest import make_images
 
 DESCRIPTIONS = ["A red floral dress for women.", "Black leather formal shoes for men with laces."]
 
