@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from transformers import CLIPModel, OPTConfig, OPTForCausalLM
 
@@ -33,9 +35,10 @@ def test_reference_config_parameter_count(capsys):
     assert "217,024,512" in capsys.readouterr().out
 
 
-def test_build_moda_from_pretrained_folders(tiny_clip_dir, tmp_path):
+def _save_tiny_opt(folder: Path) -> OPTForCausalLM:
+    """A tiny OPT language model with a trained tokenizer, saved as a pretrained folder."""
     tokenizer = train_tokenizer(vocab_size=300)
-    tokenizer.save_pretrained(tmp_path / "lm")
+    tokenizer.save_pretrained(folder)
     torch.manual_seed(0)
     lm = OPTForCausalLM(
         OPTConfig(
@@ -51,7 +54,12 @@ def test_build_moda_from_pretrained_folders(tiny_clip_dir, tmp_path):
             eos_token_id=1,
         )  # fmt: skip
     )
-    lm.save_pretrained(tmp_path / "lm")
+    lm.save_pretrained(folder)
+    return lm
+
+
+def test_build_moda_from_pretrained_folders(tiny_clip_dir, tmp_path):
+    lm = _save_tiny_opt(tmp_path / "lm")
 
     model, processor = build_moda(str(tiny_clip_dir), str(tmp_path / "lm"), projector_type="linear")
     clip = CLIPModel.from_pretrained(tiny_clip_dir)
@@ -78,19 +86,7 @@ def test_cli_init_and_info(tiny_clip_dir, tmp_path, capsys):
     reported = json.loads(capsys.readouterr().out)["parameters"]
     assert {k: reported[k] for k in parameter_counts(model)} == parameter_counts(model)
 
-    tokenizer = train_tokenizer(vocab_size=300)
-    tokenizer.save_pretrained(tmp_path / "lm")
-    OPTForCausalLM(
-        OPTConfig(
-            vocab_size=300,
-            hidden_size=32,
-            word_embed_proj_dim=32,
-            ffn_dim=64,
-            num_hidden_layers=1,
-            num_attention_heads=2,
-            max_position_embeddings=64,
-        )  # fmt: skip
-    ).save_pretrained(tmp_path / "lm")
+    _save_tiny_opt(tmp_path / "lm")
     pretrained = tmp_path / "from-backbones"
     args = ["init", "--vision", str(tiny_clip_dir), "--text", str(tmp_path / "lm"), "--out", str(pretrained)]
     assert main(args) == 0
