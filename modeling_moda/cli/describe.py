@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
-    from modeling_moda.evaluation.lexicon import extract_attributes
+    from modeling_moda.core.lexicon import extract_attributes
     from modeling_moda.inference.generate import describe_batch
     from modeling_moda.inference.inputs import iter_inputs
     from modeling_moda.inference.loading import iter_loaded_batches

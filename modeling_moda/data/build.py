@@ -31,7 +31,7 @@ from .config import BuildConfig
 from .images import image_bytes
 from .ocr_check import remove_printed_text, suspect_spans
 from .prompts import load_prompts
-from .schema import METADATA_FIELDS, CatalogItem, Reject
+from ..core.schema import METADATA_FIELDS, CatalogItem, Reject
 from .stats import count_reject, count_row, load_shard_stats, merge, new_stats
 from .steps import Outcome, Step
 from .writer import ShardWriter, shard_tag
@@ -62,7 +62,7 @@ def _image_cell(item: CatalogItem) -> dict:
 def _contradiction(description: str, item: CatalogItem) -> str | None:
     """Why the description disagrees with the metadata: colour, gender or article claims of which none
     agrees, or no article named at all (for article types the lexicon knows); None when it agrees."""
-    from modeling_moda.evaluation import lexicon
+    from modeling_moda.core import lexicon
 
     claims = lexicon.extract_attributes(description)
     colours = lexicon.colours_of(item.base_colour)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .config import BuildConfig
 from .prompts import Prompts
-from .schema import dataset_features
+from ..core.schema import dataset_features
 from .stats import length_summary
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "dataset_card" / "template.md"

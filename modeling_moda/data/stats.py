@@ -7,7 +7,7 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
-from .schema import SPLITS, Reject
+from ..core.schema import SPLITS, Reject
 
 COUNTED = ("master_category", "article_type", "base_colour", "gender", "usage")
 SUMMED = ("teacher_calls", "refiner_calls", "teacher_repaired", "refiner_repaired", "teacher_retried",

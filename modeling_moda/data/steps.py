@@ -22,7 +22,7 @@ from . import template_teacher
 from .config import StepConfig
 from .images import image_bytes, open_rgb
 from .prompts import REFINER_SCHEMA, TEACHER_SCHEMA, Prompts
-from .schema import CatalogItem
+from ..core.schema import CatalogItem
 
 FIX_REQUEST = (
     "Your reply could not be used: {reason}. Reply again with only the JSON object described above, "

@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 
-from .schema import CatalogItem
+from ..core.schema import CatalogItem
 
 NAME = "template"
 MODEL = "template-v1"

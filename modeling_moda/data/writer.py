@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .schema import SPLITS, dataset_features
+from ..core.schema import SPLITS, dataset_features
 
 
 def shard_tag(shard_index: int, num_shards: int) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .aggregate import aggregate, group_means, mean_ci
-from .lexicon import extract_attributes
+from ..core.lexicon import extract_attributes
 from .metrics import ALL_METRICS, BINARY_METRICS, DISPLAY_NAMES, METRICS, RATIO_METRICS, SampleScore
 from .rules_judge import RulesJudge
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from . import lexicon
+from ..core import lexicon
 from .inputs import InvalidSample, check_lengths, prepare
 from .metrics import SampleScore
 

@@ -43,7 +43,7 @@ def load_split(dataset: str, split: str, limit: int | None = None) -> Any:
 
 def references_of(rows: Any) -> list[dict]:
     """Each row's metadata in the internal schema (and its reference description, if any)."""
-    from modeling_moda.data.schema import METADATA_FIELDS
+    from modeling_moda.core.schema import METADATA_FIELDS
 
     columns = [c for c in (*METADATA_FIELDS, *REFERENCE_EXTRA_FIELDS) if c in rows.column_names]
     table = {c: rows[c] for c in columns}

@@ -1,6 +1,6 @@
 """The lexicon: what a description claims, as canonical Kaggle values."""
 
-from modeling_moda.evaluation.lexicon import colour_matches, colours_of, extract_attributes
+from modeling_moda.core.lexicon import colour_matches, colours_of, extract_attributes
 
 
 def test_synonyms_map_to_the_kaggle_taxonomy():

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from ..schema import CatalogItem, Reject, clean_value
+from ...core.schema import CatalogItem, Reject, clean_value
 from .csv_table import read_rows
 from .mapping import item_from_row, warn_missing_columns
 

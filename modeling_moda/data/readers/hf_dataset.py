@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..schema import CatalogItem, Reject, clean_value
+from ...core.schema import CatalogItem, Reject, clean_value
 from .csv_table import CatalogError
 from .kaggle import COLUMNS as KAGGLE_COLUMNS
 from .mapping import item_from_row, warn_missing_columns

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from ..schema import METADATA_FIELDS, CatalogItem, clean_value, clean_year
+from ...core.schema import METADATA_FIELDS, CatalogItem, clean_value, clean_year
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ metric.compute(predictions=["A navy t-shirt for men"],
 import datasets
 import evaluate
 
-from modeling_moda.data.schema import METADATA_FIELDS
+from modeling_moda.core.schema import METADATA_FIELDS
 from modeling_moda.evaluation import ALL_METRICS, aggregate, get_judge
 from modeling_moda.evaluation.inputs import ALIASES
 
