@@ -25,13 +25,13 @@ from tqdm import tqdm
 
 from modeling_moda.backends.cache import JsonlCache
 
+from ..core.schema import METADATA_FIELDS, CatalogItem, Reject
 from .card import write_card
 from .catalog import read_catalog
 from .config import BuildConfig
 from .images import image_bytes
 from .ocr_check import remove_printed_text, suspect_spans
 from .prompts import load_prompts
-from ..core.schema import METADATA_FIELDS, CatalogItem, Reject
 from .stats import count_reject, count_row, load_shard_stats, merge, new_stats
 from .steps import Outcome, Step
 from .writer import ShardWriter, shard_tag

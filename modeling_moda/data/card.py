@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..core.schema import dataset_features
 from .config import BuildConfig
 from .prompts import Prompts
-from ..core.schema import dataset_features
 from .stats import length_summary
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "dataset_card" / "template.md"

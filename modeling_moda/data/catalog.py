@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from ..core.schema import REQUIRED_FIELDS, CatalogItem, Reject
 from .images import image_problem
 from .readers.csv_table import CatalogError
 from .readers.fashion_images import is_fashion_images_layout, read_fashion_images
 from .readers.hf_dataset import read_hf_dataset
 from .readers.kaggle import is_kaggle_layout, read_kaggle
-from ..core.schema import REQUIRED_FIELDS, CatalogItem, Reject
 
 logger = logging.getLogger(__name__)
 FORMATS = ("auto", "kaggle", "fashion-images", "datasets")

@@ -18,11 +18,11 @@ from typing import Any
 from modeling_moda.backends.cache import JsonlCache, make_key
 from modeling_moda.backends.json_repair import InvalidReply, parse_json_reply
 
+from ..core.schema import CatalogItem
 from . import template_teacher
 from .config import StepConfig
 from .images import image_bytes, open_rgb
 from .prompts import REFINER_SCHEMA, TEACHER_SCHEMA, Prompts
-from ..core.schema import CatalogItem
 
 FIX_REQUEST = (
     "Your reply could not be used: {reason}. Reply again with only the JSON object described above, "

@@ -14,8 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .aggregate import aggregate, group_means, mean_ci
 from ..core.lexicon import extract_attributes
+from .aggregate import aggregate, group_means, mean_ci
 from .metrics import ALL_METRICS, BINARY_METRICS, DISPLAY_NAMES, METRICS, RATIO_METRICS, SampleScore
 from .rules_judge import RulesJudge
 

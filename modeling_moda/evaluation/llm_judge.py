@@ -22,9 +22,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..core.lexicon import canonical, colours_of, is_missing
 from ..core.schema import METADATA_FIELDS
 from .inputs import InvalidSample, check_lengths, prepare
-from ..core.lexicon import canonical, colours_of, is_missing
 from .metrics import BINARY_METRICS, METRICS, SampleScore
 
 PROMPT_DIR = Path(__file__).parent / "prompts"

@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from modeling_moda.cli import main as moda
+from modeling_moda.core.lexicon import extract_attributes
 from modeling_moda.data.build import build_dataset, split_of
 from modeling_moda.data.config import BuildConfig, load_build_config
 from modeling_moda.data.ocr_check import remove_printed_text
-from modeling_moda.core.lexicon import extract_attributes
 
 
 @pytest.fixture(scope="module")
@@ -145,8 +145,8 @@ def test_a_built_dataset_is_itself_a_catalog(built: tuple[Path, Path]) -> None:
 
 
 def test_agreement_check() -> None:
-    from modeling_moda.data.build import _contradiction
     from modeling_moda.core.schema import CatalogItem
+    from modeling_moda.data.build import _contradiction
 
     item = CatalogItem(id="1", image="x.jpg", article_type="Backpacks", base_colour="Maroon", gender="Men")
     assert _contradiction("A maroon backpack for men.", item) is None

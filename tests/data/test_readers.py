@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from modeling_moda.data.catalog import CatalogError, read_catalog
 from modeling_moda.core.schema import CatalogItem
+from modeling_moda.data.catalog import CatalogError, read_catalog
 
 from .catalog_fixtures import KAGGLE_HEADER, kaggle_row, write_csv, write_jpeg
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from modeling_moda.backends.base import BackendError, ChatReply
 from modeling_moda.backends.cache import JsonlCache
+from modeling_moda.core.schema import CatalogItem
 from modeling_moda.data.config import StepConfig
 from modeling_moda.data.prompts import load_prompts
-from modeling_moda.core.schema import CatalogItem
 from modeling_moda.data.steps import Step
 
 
