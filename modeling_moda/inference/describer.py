@@ -1,0 +1,113 @@
+"""One `describe` API over every runtime: PyTorch (fp32 / bf16 / int8) and ONNX Runtime (fp32 / int8).
+
+    describer = load_describer("runs/quickstart/model", runtime="torch", dtype="int8")
+    describer.describe([image], on_text=lambda i, delta: print(i, delta))
+
+`describe` generates greedily for a batch of images and returns one description per image; with
+`on_text`, each row's text also arrives piece by piece while the batch generates (for streaming servers).
+A describer serializes its calls with a lock, so threads may share one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from PIL import Image
+
+from modeling_moda.inference.generate import describe_batch
+from modeling_moda.inference.runtime import load_for_inference, set_threads
+from modeling_moda.inference.streaming import BatchTextStreamer, OnText, TextDeltas
+
+RUNTIMES = ("torch", "onnxruntime")
+# describer dtype -> (torch dtype name, quantization) for load_for_inference
+TORCH_DTYPES = {
+    "fp32": ("float32", None),
+    "int8": ("float32", "int8"),
+    "bf16": ("bfloat16", None),
+    "fp16": ("float16", None),
+    "auto": ("auto", None),
+}
+FALLBACK_MAX_NEW_TOKENS = 48  # generate.py's default, for models saved without `max_new_tokens`
+
+
+class Describer(Protocol):
+    model_id: str
+    max_new_tokens: int
+
+    def describe(
+        self,
+        images: Sequence[Image.Image],
+        *,
+        max_new_tokens: int | None = None,
+        prompt: str | None = None,
+        on_text: OnText | None = None,
+    ) -> list[str]: ...
+
+
+def eos_token_ids(generation_config: Any, tokenizer: Any) -> list[int]:
+    eos = getattr(generation_config, "eos_token_id", None)
+    if eos is None:
+        eos = tokenizer.eos_token_id
+    return [eos] if isinstance(eos, int) else list(eos)
+
+
+class TorchDescriber:
+    """A MODA in PyTorch behind `describe`; generation is `generate.describe_batch`."""
+
+    def __init__(self, model: Any, processor: Any, model_id: str):
+        self.model = model
+        self.processor = processor
+        self.model_id = model_id
+        self.max_new_tokens = model.generation_config.max_new_tokens or FALLBACK_MAX_NEW_TOKENS
+        self._lock = threading.Lock()
+
+    def describe(
+        self,
+        images: Sequence[Image.Image],
+        *,
+        max_new_tokens: int | None = None,
+        prompt: str | None = None,
+        on_text: OnText | None = None,
+    ) -> list[str]:
+        streamer = None
+        if on_text is not None and images:
+            tokenizer = self.processor.tokenizer
+            eos = eos_token_ids(self.model.generation_config, tokenizer)
+            streamer = BatchTextStreamer(TextDeltas(tokenizer, len(images), eos, on_text))
+        with self._lock:
+            return describe_batch(
+                self.model,
+                self.processor,
+                list(images),
+                max_new_tokens=max_new_tokens or self.max_new_tokens,
+                prompt=prompt,
+                streamer=streamer,
+            )
+
+
+def load_describer(
+    model_dir: str,
+    runtime: str = "torch",
+    *,
+    dtype: str = "fp32",
+    num_threads: int | None = None,
+    device: str = "cpu",
+) -> Describer:
+    """A describer for a saved MODA folder (`runtime="torch"`) or a `moda export onnx` folder
+    (`runtime="onnxruntime"`). `dtype`: fp32 or int8 (both runtimes); bf16, fp16, auto (torch only)."""
+    if runtime == "onnxruntime":
+        from modeling_moda.inference.onnx_runtime import OnnxDescriber  # onnxruntime is an optional extra
+
+        return OnnxDescriber(model_dir, dtype=dtype, num_threads=num_threads)
+    if runtime != "torch":
+        raise ValueError(f"unknown runtime {runtime!r}; expected one of {', '.join(RUNTIMES)}")
+    if dtype not in TORCH_DTYPES:
+        raise ValueError(
+            f"unknown dtype {dtype!r} for the torch runtime; expected one of {', '.join(TORCH_DTYPES)}"
+        )
+    set_threads(num_threads)
+    torch_dtype, quantize = TORCH_DTYPES[dtype]
+    model, processor = load_for_inference(model_dir, device=device, dtype=torch_dtype, quantize=quantize)
+    return TorchDescriber(model, processor, model_id=str(model_dir))
