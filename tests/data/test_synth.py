@@ -80,3 +80,32 @@ def test_base_colour_dominates_the_item(synth_dir: Path) -> None:
         if item and max(set(nearest), key=nearest.count) == target:
             hits += 1
     assert hits / len(rows) > 0.8
+
+
+def test_cues_sidecar_names_the_visible_cue_of_each_attribute(tmp_path: Path) -> None:
+    """Same seed -> same cues for any worker count; Unisex and Casual items carry no gender / usage cue."""
+    synth_catalog(tmp_path / "a", n=40, seed=3, workers=1, progress=False)
+    synth_catalog(tmp_path / "b", n=40, seed=3, workers=2, progress=False)
+    assert (tmp_path / "a" / "cues.jsonl").read_bytes() == (tmp_path / "b" / "cues.jsonl").read_bytes()
+    cues = {
+        row["id"]: row for row in map(json.loads, (tmp_path / "a" / "cues.jsonl").read_text().splitlines())
+    }
+    with (tmp_path / "a" / "styles.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert set(cues) == {row["id"] for row in rows}
+    for row in rows:
+        cue = cues[row["id"]]
+        if row["gender"] == "Unisex":
+            assert cue["gender"] is None
+        if row["usage"] == "Casual":
+            assert cue["usage"] is None
+        if row["usage"] == "Ethnic" and cue["usage"]:
+            assert cue["usage"] == "gold embroidered borders"
+    assert sum(cue["gender"] is not None for cue in cues.values()) > 20
+
+
+def test_a_few_items_are_drawn_without_their_cues() -> None:
+    """Ambiguity as in real catalogs: about 5% of items lose their gender cue, 5% their usage cue."""
+    specs = [sample_item(0, i) for i in range(2000)]
+    assert 0.02 < sum(not s.gender_cue for s in specs) / len(specs) < 0.08
+    assert 0.02 < sum(not s.usage_cue for s in specs) / len(specs) < 0.08

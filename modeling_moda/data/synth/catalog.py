@@ -1,7 +1,8 @@
 """Writing a synthetic catalog folder in the Kaggle layout.
 
 DIR/images/<id>.jpg, DIR/styles.csv (the Kaggle columns), DIR/printed_text.jsonl (the words printed on
-products, never part of the metadata) and DIR/contact_sheet.png. The table is written last and atomically,
+products, never part of the metadata), DIR/cues.jsonl (the visible cue of each attribute, see cues.py) and
+DIR/contact_sheet.png. The table is written last and atomically,
 so a folder with styles.csv is complete.
 """
 
@@ -16,12 +17,15 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 from tqdm import tqdm
 
+from ...core.io import write_jsonl
 from ..readers.kaggle import COLUMNS, SIDECAR, TABLE
+from .cues import cue_record
 from .render import render_item
 from .sample import ItemSpec, sample_item
 from .vocabulary import ARTICLES_BY_NAME
 
 CONTACT_SHEET = "contact_sheet.png"
+CUES = "cues.jsonl"
 
 
 def _render_and_save(job: tuple[int, int, str]) -> ItemSpec:
@@ -76,7 +80,7 @@ def contact_sheet(images_dir: Path, specs: list[ItemSpec], path: Path, columns: 
         x, y = (i % columns) * tile_w, (i // columns) * (tile_h + caption)
         with Image.open(images_dir / f"{spec.id}.jpg") as photo:
             sheet.paste(photo.resize((tile_w, tile_h)), (x, y))
-        draw.text((x + 3, y + tile_h + 2), f"{spec.colour} {spec.pattern}", fill="black")
+        draw.text((x + 3, y + tile_h + 2), f"{spec.colour} {spec.gender} {spec.usage}", fill="black")
         extra = f" [{spec.printed}]" if spec.printed else ""
         draw.text((x + 3, y + tile_h + 15), f"{spec.article}{extra}", fill=(160, 0, 0) if extra else "black")
     sheet.save(path.with_name(path.name + ".tmp"), format="PNG")
@@ -109,6 +113,7 @@ def synth_catalog(
                 bar.update()
     bar.close()
     printed = [spec for spec in specs if spec.printed]
+    write_jsonl(out / CUES, [cue_record(s, ARTICLES_BY_NAME[s.article].master) for s in specs])
     _write_atomic(out / SIDECAR, "".join(json.dumps({"id": s.id, "text": s.printed}) + "\n" for s in printed))
     sheet_path = out / CONTACT_SHEET
     first_of_each = {spec.article: spec for spec in reversed(specs)}.values()  # one of every article first

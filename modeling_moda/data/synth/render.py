@@ -12,6 +12,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
+from .cues import GENDER_LOOK, usage_cue
 from .pen import Pen
 from .sample import ItemSpec
 from .shapes import SHAPES
@@ -55,6 +56,8 @@ def _font(size: int) -> ImageFont.FreeTypeFont:
 
 def _item_box(spec: ItemSpec, width: int, height: int) -> Pen:
     aspect = ARTICLES_BY_NAME[spec.article].aspect
+    if spec.gender_cue and spec.gender in GENDER_LOOK:
+        aspect *= GENDER_LOOK[spec.gender][0]  # slimmer / boxier cut
     box_w = min(spec.scale * width, spec.scale * height * aspect)
     box_h = box_w / aspect
     x0 = (width - box_w) / 2 + spec.dx * width
@@ -119,29 +122,67 @@ def _shading(spec: ItemSpec, size: tuple[int, int]) -> Image.Image:
 
 def _usage_cue(
     spec: ItemSpec, pen: Pen, paint: dict[str, RGB], size: tuple[int, int]
-) -> tuple[Image.Image, RGB] | None:
-    """What a photo shows of the usage: sport stripes, ethnic gold trim, party sparkle (inside the item)."""
-    master = ARTICLES_BY_NAME[spec.article].master
-    if spec.usage not in ("Sports", "Ethnic", "Party") or (spec.usage == "Sports" and master == "Footwear"):
-        return None
-    cue = Image.new("L", size, 0)
-    draw = ImageDraw.Draw(cue)
-    colour = paint["contrast"]
+) -> list[tuple[Image.Image, RGB]]:
+    """The usage cue as (mask, colour) layers, clipped to the item later (cues.py names them)."""
+    cue = usage_cue(spec.usage, ARTICLES_BY_NAME[spec.article].master, spec.usage_cue)
+    if cue is None:
+        return []
+    layers = []
+
+    def layer(colour: RGB) -> ImageDraw.ImageDraw:
+        mask = Image.new("L", size, 0)
+        layers.append((mask, colour))
+        return ImageDraw.Draw(mask)
+
+    rng = np.random.default_rng(int(spec.id))
     if spec.usage == "Sports":
-        for u in (0.2, 0.8):
-            draw.rectangle(pen.box(u - 0.015, 0.0, u + 0.015, 1.0), fill=255)
-    elif spec.usage == "Ethnic":
-        colour = paint["gold"]
-        for v0, v1 in ((0.9, 0.95), (0.04, 0.07)):
+        draw = layer(paint["contrast"])
+        for u in (0.14, 0.86):
+            draw.rectangle(pen.box(u - 0.035, 0.0, u + 0.035, 1.0), fill=255)
+        draw = layer(paint["dark"])  # mesh: a grid of small holes on the middle panel
+        r = 0.012 * pen.width
+        for u in np.arange(0.3, 0.71, 0.06):
+            for v in np.arange(0.55, 0.9, 0.06 * pen.width / pen.height):
+                x, y = pen.xy([(u, v)])[0]
+                draw.ellipse([x - r, y - r, x + r, y + r], fill=255)
+    elif spec.usage == "Formal":  # sheen: two glossy diagonal bands
+        draw = layer(_mix(COLOURS[spec.colour], (255, 255, 255), 0.5))
+        for t, w in ((0.25, 0.1), (0.45, 0.04)):
+            draw.polygon(pen.xy([(t, 0.0), (t + w, 0.0), (t + w + 0.5, 1.0), (t + 0.5, 1.0)]), fill=255)
+    elif spec.usage == "Party":  # sequins: dense light and gold sparkles
+        for colour, count in ((_mix(COLOURS[spec.colour], (255, 255, 255), 0.7), 140), (paint["gold"], 50)):
+            draw = layer(colour)
+            r = 0.016 * pen.width
+            for u, v in rng.uniform(0.03, 0.97, size=(count, 2)):
+                x, y = pen.xy([(u, v)])[0]
+                draw.ellipse([x - r, y - r, x + r, y + r], fill=255)
+    elif spec.usage == "Ethnic":  # gold borders with embroidered dots
+        draw = layer(paint["gold"])
+        for v0, v1 in ((0.86, 0.95), (0.03, 0.1)):
             draw.rectangle(pen.box(0.0, v0, 1.0, v1), fill=255)
-    elif spec.usage == "Party":
-        colour = _mix(COLOURS[spec.colour], (255, 255, 255), 0.65)
-        rng = np.random.default_rng(int(spec.id))
-        r = max(1.0, 0.008 * pen.width)
-        for u, v in rng.uniform(0.05, 0.95, size=(60, 2)):
-            x, y = pen.xy([(u, v)])[0]
-            draw.ellipse([x - r, y - r, x + r, y + r], fill=255)
-    return cue, colour
+        draw = layer(paint["dark"])
+        r = 0.012 * pen.width
+        for v in (0.065, 0.905):
+            for u in np.arange(0.03, 1.0, 0.07):
+                x, y = pen.xy([(u, v)])[0]
+                draw.ellipse([x - r, y - r, x + r, y + r], fill=255)
+    elif spec.usage == "Smart Casual":  # a contrast pocket
+        layer(paint["contrast"]).rectangle(pen.box(0.58, 0.26, 0.8, 0.44), fill=255)
+    elif spec.usage == "Travel":  # a luggage tag with its strap
+        draw = layer(paint["contrast"])
+        draw.rectangle(pen.box(0.6, 0.2, 0.86, 0.36), fill=255)
+        draw.line(pen.xy([(0.62, 0.28), (0.4, 0.14)]), fill=255, width=pen.px(0.03))
+    return layers
+
+
+def _trim(spec: ItemSpec, mask: Image.Image, pen: Pen, paint: dict[str, RGB]) -> tuple[Image.Image, RGB]:
+    """The item's outline: gendered piping (cues.py) or the plain thin outline."""
+    edges = mask.filter(ImageFilter.FIND_EDGES)
+    look = GENDER_LOOK.get(spec.gender) if spec.gender_cue else None
+    if look is None:
+        return edges, paint["outline"]
+    width = 2 * (pen.px(look[2]) // 2) + 1  # odd filter size
+    return ImageChops.multiply(edges.filter(ImageFilter.MaxFilter(width)), mask), look[1]
 
 
 def _draw_details(pen: Pen, image: Image.Image, paint: dict[str, RGB]) -> None:
@@ -201,10 +242,10 @@ def render_item(spec: ItemSpec) -> Image.Image:
     fill = _pattern(spec, pen, base, _mix(base, paint["contrast"], 0.7), size)
     fill.paste(_mix(base, (0, 0, 0), 0.5), mask=_shading(spec, size))
     image.paste(fill, mask=mask)
-    cue = _usage_cue(spec, pen, paint, size)
-    if cue is not None:
-        image.paste(cue[1], mask=ImageChops.multiply(cue[0], mask))
-    image.paste(paint["outline"], mask=mask.filter(ImageFilter.FIND_EDGES))
+    for cue_mask, colour in _usage_cue(spec, pen, paint, size):
+        image.paste(colour, mask=ImageChops.multiply(cue_mask, mask))
+    trim_mask, trim_colour = _trim(spec, mask, pen, paint)
+    image.paste(trim_colour, mask=trim_mask)
     _draw_details(pen, image, paint)
     if spec.printed and pen.print_area:
         _print_words(spec, pen, image, paint)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from .cues import GENDER_CUE_SHARE, USAGE_CUE_SHARE
 from .vocabulary import ARTICLES, BRANDS, COLOURS, PATTERN_WEIGHTS, PATTERNS, PRINTS
 
 # About 1 in 5 items carries printed words: only printable articles can, so they carry them more often.
@@ -43,6 +44,8 @@ class ItemSpec:
     noise: float  # Gaussian noise sigma, in levels
     quality: int  # JPEG quality
     pattern_period: float  # share of the item height
+    gender_cue: bool  # drawn with its gender cue (cues.py); a few items are not, as in real catalogs
+    usage_cue: bool  # drawn with its usage cue
 
 
 def sample_item(seed: int, index: int) -> ItemSpec:
@@ -83,5 +86,7 @@ def sample_item(seed: int, index: int) -> ItemSpec:
         light_angle=rng.uniform(0.0, 6.283),
         noise=rng.uniform(0.0, 5.0),
         quality=rng.randint(60, 95),
-        pattern_period=rng.uniform(0.06, 0.1),
+        pattern_period=rng.uniform(0.1, 0.15),  # coarse enough to survive a 64 px encoder input
+        gender_cue=rng.random() < GENDER_CUE_SHARE,
+        usage_cue=rng.random() < USAGE_CUE_SHARE,
     )
