@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
 from ..core.schema import dataset_features
@@ -10,7 +11,8 @@ from .config import BuildConfig
 from .prompts import Prompts
 from .stats import length_summary
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "dataset_card" / "template.md"
+# the top-level dataset_card/, linked into the package as data/dataset_card so that it ships in the wheel
+TEMPLATE = resources.files(__package__) / "dataset_card" / "template.md"
 TOP = 12
 
 

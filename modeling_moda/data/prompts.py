@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
+from importlib import resources
 from string import Template
 
-PROMPTS_DIR = Path(__file__).parent / "prompts"
+PROMPTS_DIR = resources.files(__package__) / "prompts"
 DEFAULT_VERSION = "v1"
 # The metadata the refiner sees (product titles carry brand names; season/year are not visible).
 REFINER_FIELDS = ("gender", "master_category", "sub_category", "article_type", "base_colour", "usage")

@@ -8,11 +8,12 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
+from importlib import resources
 
 from .rules_judge import RulesJudge
 
-FIXTURE = Path(__file__).parents[2] / "tests" / "evaluation" / "fidelity_cases.jsonl"
+# hand-scored (metadata, description, expected scores) cases; tests/evaluation/test_fidelity.py reads them too
+FIXTURE = resources.files(__package__) / "fidelity_cases.jsonl"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,9 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=5000)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
-    if not FIXTURE.exists():
-        raise SystemExit(f"{FIXTURE} not found: run from a source checkout")
-    cases = [json.loads(line) for line in FIXTURE.read_text().splitlines()]
+    cases = [json.loads(line) for line in FIXTURE.read_text(encoding="utf-8").splitlines()]
     preds = [cases[i % len(cases)]["prediction"] for i in range(args.n)]
     refs = [cases[i % len(cases)]["reference"] for i in range(args.n)]
     judge = RulesJudge()

@@ -19,6 +19,7 @@ import io
 import json
 import string
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from ..core.schema import METADATA_FIELDS
 from .inputs import InvalidSample, check_lengths, prepare
 from .metrics import BINARY_METRICS, METRICS, SampleScore
 
-PROMPT_DIR = Path(__file__).parent / "prompts"
+PROMPT_DIR = resources.files(__package__) / "prompts"
 DEFAULT_PROMPT_VERSION = "judge_v1"
 # US dollars per million tokens (input, output); models not listed are counted as free (local)
 PRICES_PER_MTOK: dict[str, tuple[float, float]] = {
@@ -58,8 +59,8 @@ _FIELD_OF = {
 def load_prompt(version: str = DEFAULT_PROMPT_VERSION) -> tuple[str, string.Template]:
     """(system text, user template with $metadata and $description) from `prompts/<version>.md`."""
     path = PROMPT_DIR / f"{version}.md"
-    if not path.exists():
-        known = sorted(p.stem for p in PROMPT_DIR.glob("*.md"))
+    if not path.is_file():
+        known = sorted(p.name.removesuffix(".md") for p in PROMPT_DIR.iterdir() if p.name.endswith(".md"))
         raise FileNotFoundError(f"no judge prompt {path} (known: {known})")
     text = path.read_text(encoding="utf-8")
     try:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .config import RecipeConfig
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "model_card" / "template.md"
+# the top-level model_card/, linked into the package as training/model_card so that it ships in the wheel
+TEMPLATE = resources.files(__package__) / "model_card" / "template.md"
 _HYPERPARAMETERS = (
     "learning_rate",
     "lr_scheduler",

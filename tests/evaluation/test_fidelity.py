@@ -5,15 +5,15 @@ Each expected score was worked out by hand from the rubric and the documented ed
 """
 
 import json
-from pathlib import Path
+from importlib import resources
 
 import pytest
 
 from modeling_moda.evaluation.metrics import ALL_METRICS
 from modeling_moda.evaluation.rules_judge import RulesJudge
 
-FIXTURE = Path(__file__).parent / "fidelity_cases.jsonl"
-CASES = [json.loads(line) for line in FIXTURE.read_text().splitlines()]
+FIXTURE = resources.files("modeling_moda.evaluation") / "fidelity_cases.jsonl"
+CASES = [json.loads(line) for line in FIXTURE.read_text(encoding="utf-8").splitlines()]
 
 
 def test_fixture_is_large_and_covers_every_metric_edge():
