@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import time
 from pathlib import Path
 
@@ -25,11 +24,12 @@ from tqdm import tqdm
 
 from modeling_moda.backends.cache import JsonlCache
 
+from ..core.images import image_bytes
+from ..core.io import write_json, write_jsonl
 from ..core.schema import METADATA_FIELDS, CatalogItem, Reject
 from .card import write_card
 from .catalog import read_catalog
 from .config import BuildConfig
-from .images import image_bytes
 from .ocr_check import remove_printed_text, suspect_spans
 from .prompts import load_prompts
 from .stats import count_reject, count_row, load_shard_stats, merge, new_stats
@@ -156,13 +156,6 @@ class _Shard:
         count_row(self.stats, split, row)
 
 
-def _write_jsonl_atomic(path: Path, records: list[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def build_dataset(
     source: str,
     out: str | Path,
@@ -210,10 +203,8 @@ def build_dataset(
     stats.update(teacher_calls=teacher.calls, refiner_calls=refiner.calls)
     stats["seconds"] = round(time.perf_counter() - start, 2)
     rejects = [vars(r) for r in catalog_rejects + shard.rejects]
-    _write_jsonl_atomic(out / "rejects" / f"rejects-{tag}.jsonl", rejects)
-    stats_path = out / ".moda" / f"stats-{tag}.json"
-    stats_path.with_name(stats_path.name + ".tmp").write_text(json.dumps(stats, indent=1), encoding="utf-8")
-    os.replace(stats_path.with_name(stats_path.name + ".tmp"), stats_path)
+    write_jsonl(out / "rejects" / f"rejects-{tag}.jsonl", rejects)
+    write_json(out / ".moda" / f"stats-{tag}.json", stats, indent=1)
     write_card(out, merge(load_shard_stats(out / ".moda", num_shards)), config, prompts)
     logger.info("%s: %s rows, %d rejects", tag, stats["rows"], len(rejects))
     return stats

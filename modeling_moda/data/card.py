@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from importlib import resources
 from pathlib import Path
 
+from ..core.io import write_text
 from ..core.schema import dataset_features
 from .config import BuildConfig
 from .prompts import Prompts
@@ -74,8 +74,4 @@ def write_card(out: Path, stats: dict, config: BuildConfig, prompts: Prompts) ->
     split_bytes = {
         split: sum(p.stat().st_size for p in (out / "data").glob(f"{split}-*")) for split in stats["rows"]
     }
-    path = out / "README.md"
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(render_card(stats, config, prompts, split_bytes), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_text(out / "README.md", render_card(stats, config, prompts, split_bytes))

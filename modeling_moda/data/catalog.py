@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
+from ..core.images import image_problem
 from ..core.schema import REQUIRED_FIELDS, CatalogItem, Reject
-from .images import image_problem
 from .readers.csv_table import CatalogError
 from .readers.fashion_images import is_fashion_images_layout, read_fashion_images
 from .readers.hf_dataset import read_hf_dataset
@@ -35,7 +36,10 @@ def item_problem(item: CatalogItem) -> str | None:
     missing = [name for name in REQUIRED_FIELDS if metadata[name] is None]
     if missing:
         return f"empty metadata: {', '.join(missing)} missing"
-    return image_problem(item.image)
+    if isinstance(item.image, str) and not os.path.isfile(item.image):
+        return f"image file not found: {item.image}"
+    problem = image_problem(item.image)
+    return None if problem is None else f"unreadable image: {problem}"
 
 
 def check_items(items: list[CatalogItem]) -> tuple[list[CatalogItem], list[Reject]]:

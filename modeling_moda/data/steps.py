@@ -18,10 +18,10 @@ from typing import Any
 from modeling_moda.backends.cache import JsonlCache, make_key
 from modeling_moda.backends.json_repair import InvalidReply, parse_json_reply
 
+from ..core.images import image_bytes, load_image
 from ..core.schema import CatalogItem
 from . import template_teacher
 from .config import StepConfig
-from .images import image_bytes, open_rgb
 from .prompts import REFINER_SCHEMA, TEACHER_SCHEMA, Prompts
 
 FIX_REQUEST = (
@@ -92,7 +92,7 @@ class Step:
             return [{"role": "user", "content": self.prompts.refiner_text(item.metadata(), raw or "")}]
         from modeling_moda.backends import image_to_data_url
 
-        image = open_rgb(item.image)
+        image = load_image(item.image)
         image.thumbnail((self.config.image_max_side, self.config.image_max_side))
         url = image_to_data_url(image)
         content = [

@@ -12,11 +12,11 @@ import argparse
 import json
 from pathlib import Path
 
+from ..core.io import write_json
 from . import get_judge
 from .agreement import compare
 from .benchmark import FIXTURE
 from .metrics import ALL_METRICS, SampleScore
-from .report import write_json
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,12 +3,12 @@ metrics against training tokens. Each function writes atomically and returns the
 
 from __future__ import annotations
 
-import os
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..core.io import atomic_path
 from .metrics import ALL_METRICS, DISPLAY_NAMES
 
 _COLOURS = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#333333"]
@@ -24,13 +24,10 @@ def _pyplot():
 
 
 def _save(fig: Any, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
     _pyplot().close(fig)
-    os.replace(tmp, path)
-    return path
+    return Path(path)
 
 
 def plot_metrics_bar(metrics: dict, path: str | Path, title: str = "MODA evaluation") -> Path:

@@ -1,36 +1,18 @@
 """Write an evaluation run directory: metrics.json, samples.jsonl, report.md and the PNG figures.
 
-All files are written atomically (temporary file + os.replace), so a killed run never leaves half a file.
+All files are written atomically (`core.io`), so a killed run never leaves half a file.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..core.io import write_json, write_jsonl, write_text
 from .aggregate import group_means
 from .metrics import ALL_METRICS, BINARY_METRICS, DISPLAY_NAMES, SampleScore
 from .plots import plot_metrics_bar, plot_per_category, plot_sample_grid
-
-
-def write_text(path: str | Path, text: str) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
-
-
-def write_json(path: str | Path, obj: Any) -> Path:
-    return write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
-
-
-def write_jsonl(path: str | Path, rows: Sequence[dict]) -> Path:
-    return write_text(path, "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows))
 
 
 def sample_rows(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..core.datasets import load_split
+from ..core.io import read_jsonl
+from ..core.schema import METADATA_FIELDS
 from .aggregate import aggregate
 from .agreement import compare
 from .report import sample_rows, write_report
@@ -23,28 +25,8 @@ class EvalResult:
     agreement: dict | None = None
 
 
-def load_split(dataset: str, split: str, limit: int | None = None) -> Any:
-    """A split from a `save_to_disk` folder (DatasetDict or Dataset), a data folder, or a Hub id."""
-    import datasets
-
-    path = Path(dataset)
-    if path.is_dir() and ((path / "dataset_dict.json").exists() or (path / "state.json").exists()):
-        loaded = datasets.load_from_disk(str(path))
-        if isinstance(loaded, datasets.DatasetDict):
-            if split not in loaded:
-                raise ValueError(f"{dataset}: no split {split!r} (has {', '.join(loaded)})")
-            loaded = loaded[split]
-    else:
-        loaded = datasets.load_dataset(dataset, split=split)
-    if limit is not None:
-        loaded = loaded.select(range(min(limit, len(loaded))))
-    return loaded
-
-
 def references_of(rows: Any) -> list[dict]:
     """Each row's metadata in the internal schema (and its reference description, if any)."""
-    from modeling_moda.core.schema import METADATA_FIELDS
-
     columns = [c for c in (*METADATA_FIELDS, *REFERENCE_EXTRA_FIELDS) if c in rows.column_names]
     table = {c: rows[c] for c in columns}
     return [{c: table[c][i] for c in columns} for i in range(len(rows))]
@@ -82,7 +64,7 @@ def evaluate_model(
     from . import get_judge
 
     judge = judge or get_judge("rules")
-    rows = load_split(dataset, split, limit)
+    rows = load_split(dataset, split, limit=limit)
     if image_column not in rows.column_names:
         raise ValueError(f"{dataset} [{split}]: no image column {image_column!r} (has {rows.column_names})")
     ids = (
@@ -171,12 +153,9 @@ def rejudge_samples(
     samples_path: str | Path, out_dir: str | Path, judge: Any, compare_judge: Any = None
 ) -> EvalResult:
     """Score the predictions of an earlier run's samples.jsonl again (another judge, no model needed)."""
-    rows = []
-    for lineno, line in enumerate(Path(samples_path).read_text(encoding="utf-8").splitlines(), start=1):
-        try:
-            rows.append(json.loads(line))
-        except ValueError as err:
-            raise ValueError(f"{samples_path}:{lineno}: not a JSON line ({err})") from err
+    if not Path(samples_path).is_file():
+        raise ValueError(f"{samples_path}: no such predictions file")
+    rows = read_jsonl(samples_path)
     missing = [i for i, r in enumerate(rows, start=1) if not {"reference", "prediction"} <= set(r)]
     if missing:
         raise ValueError(f"{samples_path}: lines {missing[:5]} lack 'reference' or 'prediction'")

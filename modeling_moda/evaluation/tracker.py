@@ -12,34 +12,20 @@ chart `<out_dir>/metrics_vs_tokens.png` is redrawn. Only the main process judges
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from transformers import TrainerCallback
 
+from ..core.io import append_jsonl, read_jsonl
 from .aggregate import aggregate
 from .metrics import ALL_METRICS
 from .plots import plot_metrics_vs_tokens
 
 LOG_NAME = "judge_metrics.jsonl"
 PLOT_NAME = "metrics_vs_tokens.png"
-
-
-def read_history(path: str | Path) -> list[dict]:
-    """The points logged so far (a torn last line from a killed run is skipped)."""
-    path = Path(path)
-    if not path.exists():
-        return []
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            rows.append(json.loads(line))
-        except ValueError:
-            continue
-    return rows
+read_history = read_jsonl  # the points logged so far; a torn last line (killed run) is skipped
 
 
 def track_metrics(
@@ -88,12 +74,8 @@ def track_metrics(
         "example": predictions[0] if predictions else "",
     }
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / LOG_NAME, "a", encoding="utf-8") as f:
-        f.write(json.dumps(point, ensure_ascii=False) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    plot_metrics_vs_tokens(read_history(out / LOG_NAME), out / PLOT_NAME)
+    append_jsonl(out / LOG_NAME, point)
+    plot_metrics_vs_tokens(read_jsonl(out / LOG_NAME), out / PLOT_NAME)
     return means
 
 

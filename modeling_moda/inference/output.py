@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
 
+from ..core.io import atomic_path
+
 FORMATS = ("text", "jsonl", "csv")
 CSV_FIELDS = ("path", "status", "description", "error")
 FAILED_MARK = "[failed] "
@@ -117,8 +119,7 @@ class ResultWriter:
     def _keep_described_rows(self) -> None:
         """Rewrite `out.partial` with the header and the described rows of the previous run."""
         source = self.partial if os.path.exists(self.partial) else self.out
-        tmp = self.partial + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as dst:
+        with atomic_path(self.partial) as tmp, open(tmp, "w", encoding="utf-8") as dst:
             dst.write(header(self.fmt))
             if os.path.exists(source):
                 for line in _complete_lines(source):
@@ -128,7 +129,6 @@ class ResultWriter:
                         dst.write(line)
             dst.flush()
             os.fsync(dst.fileno())
-        os.replace(tmp, self.partial)
 
     def write(self, rows: list[Row]) -> None:
         for row in rows:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..core.io import write_text
 from .config import RecipeConfig
 
 # the top-level model_card/, linked into the package as training/model_card so that it ships in the wheel
@@ -136,8 +136,4 @@ def render_model_card(
         results_n=results_n,
         plots=plots or {},
     )
-    path = Path(model_dir) / "README.md"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(str(card))
-    os.replace(tmp, path)
-    return path
+    return write_text(Path(model_dir) / "README.md", str(card))

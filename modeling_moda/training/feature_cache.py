@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,8 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
+
+from ..core.io import atomic_path
 
 
 def _probe_image() -> Image.Image:
@@ -80,17 +81,15 @@ class FeatureCache:
         return dict(zip(json.loads(meta["ids"]), embeds, strict=True))
 
     def save(self, split: str, features: dict[str, torch.Tensor]) -> None:
-        """Write atomically (tmp file + os.replace)."""
-        self.dir.mkdir(parents=True, exist_ok=True)
+        """Write atomically (core.io.atomic_path)."""
         ids = list(features)
         tensor = torch.stack([features[i] for i in ids]).contiguous()  # [N, N_v, D_v]
-        tmp = self.path(split).with_suffix(".tmp")
-        save_file(
-            {"vision_embeds": tensor},
-            str(tmp),
-            metadata={"ids": json.dumps(ids), "fingerprint": self.fingerprint},
-        )
-        os.replace(tmp, self.path(split))
+        with atomic_path(self.path(split)) as tmp:
+            save_file(
+                {"vision_embeds": tensor},
+                str(tmp),
+                metadata={"ids": json.dumps(ids), "fingerprint": self.fingerprint},
+            )
 
     def get_or_encode(
         self,

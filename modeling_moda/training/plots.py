@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
+
+from ..core.io import atomic_path
 
 
 def plot_losses(records: list[dict[str, Any]], out: str | Path) -> Path | None:
@@ -31,9 +32,7 @@ def plot_losses(records: list[dict[str, Any]], out: str | Path) -> Path | None:
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    out = Path(out)
-    tmp = out.with_name(out.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=120)
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, dpi=120)
     plt.close(fig)
-    os.replace(tmp, out)
-    return out
+    return Path(out)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ...core.datasets import load_split
 from ...core.schema import CatalogItem, Reject, clean_value
 from .csv_table import CatalogError
 from .kaggle import COLUMNS as KAGGLE_COLUMNS
@@ -13,22 +14,6 @@ from .mapping import item_from_row, warn_missing_columns
 DEFAULT_COLUMNS = {**KAGGLE_COLUMNS, "image": "image"}
 
 
-def load_split(source: str, split: str):  # -> datasets.Dataset
-    """One split of a dataset given by Hub id or local folder."""
-    import datasets
-
-    path = Path(source)
-    if path.is_dir() and ((path / "dataset_info.json").is_file() or (path / "dataset_dict.json").is_file()):
-        loaded = datasets.load_from_disk(str(path))
-    else:
-        loaded = datasets.load_dataset(source, split=split)
-    if isinstance(loaded, datasets.DatasetDict):
-        if split not in loaded:
-            raise CatalogError(f"{source}: no split {split!r}; splits: {list(loaded)}")
-        loaded = loaded[split]
-    return loaded
-
-
 def read_hf_dataset(
     source: str, columns: dict[str, str] | None = None, split: str = "train"
 ) -> tuple[list[CatalogItem], list[Reject]]:
@@ -36,7 +21,10 @@ def read_hf_dataset(
     (over the defaults: Kaggle names or internal names; map "id" to a missing column to number rows)."""
     from datasets import Image
 
-    dataset = load_split(source, split)
+    try:
+        dataset = load_split(source, split)
+    except ValueError as err:
+        raise CatalogError(str(err)) from err
     names = list(dataset.column_names)
     # Kaggle column names, else internal field names (as `moda dataset build` writes), then `columns`.
     mapping = {

@@ -5,9 +5,9 @@ An optional sidecar `printed_text.jsonl` ({"id", "text"} per line) lists words p
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from ...core.io import read_jsonl
 from ...core.schema import CatalogItem, Reject, clean_value
 from .csv_table import read_rows
 from .mapping import item_from_row, warn_missing_columns
@@ -35,15 +35,8 @@ def is_kaggle_layout(root: Path) -> bool:
 
 def read_printed_text(root: Path) -> dict[str, list[str]]:
     """id -> printed words from the sidecar, if the catalog has one (a torn last line is ignored)."""
-    path = root / SIDECAR
-    if not path.is_file():
-        return {}
     printed: dict[str, list[str]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue
+    for record in read_jsonl(root / SIDECAR):
         printed.setdefault(str(record["id"]), []).append(str(record["text"]))
     return printed
 
