@@ -242,12 +242,13 @@ def agreement(images: int = 8) -> dict:
 
 def quality(model_dir: str, dataset: str, split: str, limit: int | None) -> dict:
     """Rules-judge metrics of a trained MODA in fp32 and int8 on the same split."""
+    from modeling_moda.core.datasets import load_split
     from modeling_moda.evaluation import aggregate, get_judge
-    from modeling_moda.evaluation.run import load_split, references_of
+    from modeling_moda.evaluation.run import references_of
     from modeling_moda.inference.generate import generate_descriptions
     from modeling_moda.inference.runtime import load_for_inference
 
-    rows = load_split(dataset, split, limit)
+    rows = load_split(dataset, split, limit=limit)
     images = [img.convert("RGB") for img in rows["image"]]
     references = references_of(rows)
     judge = get_judge("rules")
