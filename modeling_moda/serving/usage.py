@@ -33,8 +33,11 @@ class TokenCounter:
 
 def load_token_counter(model_dir: str | Path) -> TokenCounter:
     """The counter for a saved MODA folder or an ONNX export (both carry the tokenizer and config.json)."""
-    from transformers import AutoTokenizer
+    # the tokenizer class itself: AutoTokenizer would read config.json and ask to trust the remote code
+    from transformers import PreTrainedTokenizerFast
 
     config_path = Path(model_dir) / "config.json"
     config = json.loads(config_path.read_text(encoding="utf-8")) if config_path.is_file() else {}
-    return TokenCounter(AutoTokenizer.from_pretrained(model_dir), int(config.get("num_image_tokens", 1)))
+    return TokenCounter(
+        PreTrainedTokenizerFast.from_pretrained(model_dir), int(config.get("num_image_tokens", 1))
+    )
