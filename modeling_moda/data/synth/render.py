@@ -181,8 +181,8 @@ def _trim(spec: ItemSpec, mask: Image.Image, pen: Pen, paint: dict[str, RGB]) ->
     look = GENDER_LOOK.get(spec.gender) if spec.gender_cue else None
     if look is None:
         return edges, paint["outline"]
-    width = 2 * (pen.px(look[2]) // 2) + 1  # odd filter size
-    return ImageChops.multiply(edges.filter(ImageFilter.MaxFilter(width)), mask), look[1]
+    near_edge = mask.filter(ImageFilter.BoxBlur(pen.px(look[2] / 2))).point(lambda p: 255 if p < 250 else 0)
+    return ImageChops.multiply(near_edge, mask), look[1]  # a band of the trim width inside the outline
 
 
 def _draw_details(pen: Pen, image: Image.Image, paint: dict[str, RGB]) -> None:
