@@ -8,21 +8,24 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class ScriptedOpenAIServer:
     """POST /v1/chat/completions: answers with the scripted (status, text) pairs in order, then with
-    (200, default). A text of None echoes the last message's content. Records each request and its time,
-    and the most requests it served at once."""
+    (200, default). A text of None echoes the last message's content; a callable default is called with the
+    request body. Records each request and its time, and the most requests it served at once. `port=0` takes
+    a free port; give one to bring a server back where a client expects it."""
 
     def __init__(
         self,
         script: list[tuple[int, str | None]],
-        default: str | None = None,
+        default: str | Callable[[dict], str] | None = None,
         usage: tuple[int, int] = (5, 2),
         headers: dict | None = None,
         delay: float = 0.0,
+        port: int = 0,
     ):
         self.script, self.requests, self.times = list(script), [], []
         self.active = self.max_active = 0
@@ -40,6 +43,8 @@ class ScriptedOpenAIServer:
                 time.sleep(delay)
                 with lock:
                     outer.active -= 1
+                if callable(text):
+                    text = text(body)
                 if text is None:
                     text = body["messages"][-1]["content"]
                 payload = (
@@ -76,7 +81,7 @@ class ScriptedOpenAIServer:
             def log_message(self, *args):
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_port}/v1"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 

@@ -11,9 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import BackendError, ChatBackend, ChatReply, image_to_data_url
+from .base import BackendError, ChatBackend, ChatReply, EndpointDown, image_to_data_url
 
-__all__ = ["BackendError", "ChatBackend", "ChatReply", "get_chat_backend", "image_to_data_url"]
+__all__ = [
+    "BackendError",
+    "ChatBackend",
+    "ChatReply",
+    "EndpointDown",
+    "get_chat_backend",
+    "image_to_data_url",
+]
 
 
 def get_chat_backend(name: str, **kwargs: Any) -> ChatBackend:

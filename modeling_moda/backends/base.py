@@ -7,11 +7,26 @@ import io
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-__all__ = ["BackendError", "ChatBackend", "ChatReply", "image_to_data_url", "data_url_to_image"]
+__all__ = [
+    "BackendError",
+    "ChatBackend",
+    "ChatReply",
+    "EndpointDown",
+    "image_to_data_url",
+    "data_url_to_image",
+]
 
 
 class BackendError(RuntimeError):
     """A chat call that failed for good (server down, retries spent, bad request, model cannot do it)."""
+
+
+class EndpointDown(BackendError):
+    """The endpoint cannot serve any call: unreachable, refusing the key (401/403), or failing call on call.
+
+    A job stops on it (after keeping the replies that did arrive) instead of failing item after item; the
+    message names the endpoint and the last error.
+    """
 
 
 @dataclass

@@ -52,7 +52,7 @@ def test_chat_many_runs_concurrently_in_order(client):
 
 
 def test_wrong_model_name_fails_at_once_with_the_servers_reason(openai_server):
-    client = OpenAIChat(openai_server, model="no-such-model", max_retries=3, backoff_base=5)
+    client = OpenAIChat(openai_server, model="no-such-model", max_retries=3)
     with pytest.raises(BackendError, match=r"HTTP 4\d\d: .*pinned"):
         client.chat([{"role": "user", "content": "hi"}], max_tokens=4)
     assert client.totals["retries"] == 0
