@@ -19,6 +19,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "train": ("train", "train a MODA from a recipe config (same as `accelerate launch recipes/train.py`)"),
     "evaluate": ("evaluate", "generate descriptions for a split and score them with a judge"),
     "describe": ("describe", "describe images with a trained MODA"),
+    "serve": ("serve", "an OpenAI-compatible server for a MODA (dynamic batching, streaming, API key)"),
     "quickstart": ("quickstart", "the whole mission offline on a CPU: catalog -> dataset -> train -> report"),
 }
 
