@@ -72,7 +72,8 @@ def make_judge(name: str, args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     from modeling_moda.backends import BackendError
     from modeling_moda.evaluation import ALL_METRICS, DISPLAY_NAMES
-    from modeling_moda.evaluation.run import evaluate_model, rejudge_samples
+    from modeling_moda.evaluation.run import rejudge_samples
+    from modeling_moda.pipeline.evaluate import evaluate_model
 
     first, second = args.compare_judges or (args.judge, None)
     try:

@@ -9,7 +9,7 @@ import os
 # Must be set before torch loads (verb modules import torch only inside `run`).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from modeling_moda.training.quickstart import QUICKSTART_ITEMS  # noqa: E402  (light: no torch)
+from modeling_moda.pipeline.quickstart import QUICKSTART_ITEMS  # noqa: E402  (light: no torch)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from modeling_moda.training.quickstart import run_quickstart
+    from modeling_moda.pipeline.quickstart import run_quickstart
 
     summary = run_quickstart(
         args.out, items=args.items, epochs=args.epochs, seed=args.seed, workers=args.workers

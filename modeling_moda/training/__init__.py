@@ -1,1 +1,1 @@
-"""Training: recipe config, feature cache, collator, LR schedule, Trainer run, quickstart, model card."""
+"""Training: recipe config, feature cache, collator, LR schedule, Trainer run, model card."""

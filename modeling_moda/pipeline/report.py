@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
+
+from modeling_moda.core.io import write_text
+from modeling_moda.evaluation.metrics import DISPLAY_NAMES
 
 TARGETS = {"color_accuracy": 9.5, "category_accuracy": 9.5, "overall": 8.0}
 
@@ -15,8 +17,6 @@ def _fmt(value: float | None) -> str:
 
 def write_quickstart_report(out: str | Path, summary: dict[str, Any]) -> Path:
     """Write `out/report.md` from the quickstart summary (paths in it are relative to `out`)."""
-    from modeling_moda.evaluation.metrics import DISPLAY_NAMES
-
     out = Path(out)
     timings = summary["timings_s"]
     splits = summary["splits"]
@@ -83,8 +83,4 @@ def write_quickstart_report(out: str | Path, summary: dict[str, Any]) -> Path:
         f"`pipeline('image-to-text', model='{out / 'model'}', trust_remote_code=True)`.",
         "",
     ]
-    path = out / "report.md"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("\n".join(lines))
-    os.replace(tmp, path)
-    return path
+    return write_text(out / "report.md", "\n".join(lines))

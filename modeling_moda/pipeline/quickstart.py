@@ -11,14 +11,13 @@ evaluation report, samples.png), train_log.jsonl, loss.png, metrics_vs_tokens.pn
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
 from pathlib import Path
 from typing import Any
 
-from .config import RecipeConfig
+from modeling_moda.core.io import write_json
 
 # How the quickstart model learns fast on 2 CPU cores: a tiny CLIP vision tower, frozen at its random
 # initialisation, gives 16 patch features per 32 px image (a fixed random projection of each 8x8 patch, so
@@ -72,20 +71,52 @@ def _stage(name: str, timings: dict[str, float], done: bool, fn, *args, **kwargs
     return result
 
 
-def quickstart_config(out: Path, epochs: float | None = None, seed: int = 42) -> RecipeConfig:
+def quickstart_config(out: Path, epochs: float | None = None, seed: int = 42) -> Any:
+    """The training recipe of the quickstart model, writing into `out`."""
+    from modeling_moda.training.config import RecipeConfig
+
     recipe = dict(QUICKSTART_RECIPE, dataset=str(out / "dataset"), output_dir=str(out), seed=seed)
     if epochs is not None:
         recipe["num_epochs"] = epochs
     return RecipeConfig(**recipe)
 
 
-def _describe_held_out(model_dir: Path, dataset: Path, n: int) -> list[dict[str, str]]:
-    """Describe n test-split images through the saved model's image-to-text pipeline (a fresh load)."""
+def make_catalog(catalog: Path, items: int, seed: int, workers: int | None) -> None:
+    """Stage 1: render the synthetic catalog (Kaggle layout) into `catalog`."""
+    from modeling_moda.data.synth import synth_catalog
+
+    synth_catalog(catalog, n=items, seed=seed, workers=workers)
+
+
+def build_dataset(catalog: Path, dataset: Path) -> dict:
+    """Stage 2: the dataset from the catalog, with the offline template teacher and refiner."""
+    from modeling_moda.data.build import build_dataset as build
+    from modeling_moda.data.config import BuildConfig
+
+    return build(str(catalog), dataset, BuildConfig(), progress=True)
+
+
+def train_model(config: Any) -> Any:
+    """Stage 3: train MODA on the dataset as the recipe says (model/ under the run directory)."""
+    from modeling_moda.training.run import train
+
+    return train(config)
+
+
+def evaluate_model(model_dir: Path, dataset: Path, eval_dir: Path) -> Any:
+    """Stage 4: the rules judge on the test split (eval/ report, samples.png)."""
+    from .evaluate import evaluate_model as evaluate
+
+    return evaluate(str(model_dir), str(dataset), eval_dir, split="test")
+
+
+def describe_held_out(model_dir: Path, dataset: Path, n: int) -> list[dict[str, str]]:
+    """Stage 5: describe n test-split images with the saved model's image-to-text pipeline (a fresh load)."""
     from transformers import pipeline
 
-    from modeling_moda.evaluation.run import load_split
+    from modeling_moda.core.datasets import load_split
 
-    test = load_split(str(dataset), "test", n)
+    test = load_split(str(dataset), "test", limit=n)
     describe = pipeline("image-to-text", model=str(model_dir), trust_remote_code=True)
     rows = []
     for row in test:
@@ -95,62 +126,26 @@ def _describe_held_out(model_dir: Path, dataset: Path, n: int) -> list[dict[str,
     return rows
 
 
-def run_quickstart(
-    out: str | Path = "runs/quickstart",
-    items: int = QUICKSTART_ITEMS,
-    epochs: float | None = None,
-    seed: int = 0,
-    workers: int | None = None,
-) -> dict[str, Any]:
-    """Run every stage into `out`; returns the summary also written to `out/quickstart.json`."""
-    from modeling_moda.data.build import build_dataset
-    from modeling_moda.data.config import BuildConfig
-    from modeling_moda.data.synth import synth_catalog
-    from modeling_moda.evaluation.run import evaluate_model
+def split_sizes(dataset: Path) -> dict[str, int]:
+    from modeling_moda.core.datasets import load_split
 
-    from .card import render_model_card
-    from .report import write_quickstart_report
-    from .run import train
+    return {split: len(load_split(str(dataset), split)) for split in ("train", "validation", "test")}
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    timings: dict[str, float] = {}
-    start = time.perf_counter()
-    catalog, dataset, model_dir = out / "catalog", out / "dataset", out / "model"
-    _stage(
-        "catalog",
-        timings,
-        (catalog / "styles.csv").exists(),
-        synth_catalog,
-        catalog,
-        n=items,
-        seed=seed,
-        workers=workers,
-    )
-    _stage(
-        "dataset",
-        timings,
-        (dataset / "README.md").exists(),
-        build_dataset,
-        str(catalog),
-        dataset,
-        BuildConfig(),
-        progress=True,
-    )
-    config = quickstart_config(out, epochs)
-    _stage("train", timings, (model_dir / "model.safetensors").exists(), train, config)
-    eval_result = _stage(
-        "evaluate", timings, False, evaluate_model, str(model_dir), str(dataset), out / "eval", split="test"
-    )
-    described = _stage("describe", timings, False, _describe_held_out, model_dir, dataset, N_DESCRIBED)
-    timings["total"] = round(time.perf_counter() - start, 1)
 
-    from modeling_moda.evaluation.metrics import ALL_METRICS
+def write_model_card(
+    out: Path,
+    config: Any,
+    metrics: dict[str, float | None],
+    n_test: int,
+    splits: dict[str, int],
+    reproduce: str,
+) -> int:
+    """The model card with the test-split results and the run's plots; returns the parameter count."""
     from modeling_moda.modeling_moda import ModaForConditionalGeneration
+    from modeling_moda.training.card import render_model_card
 
-    metrics = {m: eval_result.metrics[m]["mean"] for m in ALL_METRICS}
+    model_dir = out / "model"
     model = ModaForConditionalGeneration.from_pretrained(model_dir)
-    n_test = eval_result.metrics["n_samples"]
     plots = {}
     for title, name in (
         ("Train and validation loss", "loss.png"),
@@ -159,8 +154,6 @@ def run_quickstart(
         if (out / name).exists():
             shutil.copyfile(out / name, model_dir / name)
             plots[title] = name
-    splits = _split_sizes(dataset)
-    reproduce = f"moda quickstart --out {out} --items {items}" + (f" --epochs {epochs:g}" if epochs else "")
     render_model_card(
         model_dir,
         config,
@@ -174,6 +167,39 @@ def run_quickstart(
         reproduce=reproduce,
         summary="Trained from scratch by `moda quickstart` on a synthetic catalog: a demonstration model.",
     )
+    return sum(p.numel() for p in model.parameters())
+
+
+def run_quickstart(
+    out: str | Path = "runs/quickstart",
+    items: int = QUICKSTART_ITEMS,
+    epochs: float | None = None,
+    seed: int = 0,
+    workers: int | None = None,
+) -> dict[str, Any]:
+    """Run every stage into `out`; returns the summary also written to `out/quickstart.json`."""
+    from modeling_moda.evaluation.metrics import ALL_METRICS
+
+    from .report import write_quickstart_report
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    catalog, dataset, model_dir = out / "catalog", out / "dataset", out / "model"
+    _stage("catalog", timings, (catalog / "styles.csv").exists(), make_catalog, catalog, items, seed, workers)
+    _stage("dataset", timings, (dataset / "README.md").exists(), build_dataset, catalog, dataset)
+    config = quickstart_config(out, epochs)
+    _stage("train", timings, (model_dir / "model.safetensors").exists(), train_model, config)
+    eval_result = _stage("evaluate", timings, False, evaluate_model, model_dir, dataset, out / "eval")
+    described = _stage("describe", timings, False, describe_held_out, model_dir, dataset, N_DESCRIBED)
+    timings["total"] = round(time.perf_counter() - start, 1)
+
+    metrics = {m: eval_result.metrics[m]["mean"] for m in ALL_METRICS}
+    n_test = eval_result.metrics["n_samples"]
+    splits = split_sizes(dataset)
+    reproduce = f"moda quickstart --out {out} --items {items}" + (f" --epochs {epochs:g}" if epochs else "")
+    parameters = write_model_card(out, config, metrics, n_test, splits, reproduce)
     summary = {
         "out": str(out),
         "items": items,
@@ -182,19 +208,11 @@ def run_quickstart(
         "timings_s": timings,
         "metrics_test": metrics,
         "n_test": n_test,
-        "parameters": sum(p.numel() for p in model.parameters()),
+        "parameters": parameters,
         "described": described,
         "cpu_count": os.cpu_count(),
         "recipe": config.to_dict(),
     }
-    tmp = out / "quickstart.json.tmp"
-    tmp.write_text(json.dumps(summary, indent=2))
-    os.replace(tmp, out / "quickstart.json")
+    write_json(out / "quickstart.json", summary)
     write_quickstart_report(out, summary)
     return summary
-
-
-def _split_sizes(dataset: Path) -> dict[str, int]:
-    from modeling_moda.evaluation.run import load_split
-
-    return {split: len(load_split(str(dataset), split)) for split in ("train", "validation", "test")}
