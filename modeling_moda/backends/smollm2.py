@@ -106,6 +106,7 @@ class LocalOpenAIServer:
     """
 
     host = "127.0.0.1"
+    label = "transformers serve"  # the server, as error messages name it
 
     def __init__(
         self,
@@ -148,13 +149,17 @@ class LocalOpenAIServer:
                 if not (auto_port and "address already in use" in str(exc).lower() and attempt < 2):
                     raise
 
+    def command(self) -> list[str]:
+        """The server's command line (a subclass may run another OpenAI-compatible server)."""
+        cmd = [sys.executable, "-m", "transformers.cli.transformers", "serve", self.model]
+        return cmd + ["--host", self.host, "--port", str(self.port), "--device", "cpu", *self.extra_args]
+
     def _launch(self) -> None:
         if self.log_path is None:
             fd, name = tempfile.mkstemp(prefix="transformers-serve-", suffix=".log")
             os.close(fd)
             self.log_path, self._own_log = Path(name), True
-        cmd = [sys.executable, "-m", "transformers.cli.transformers", "serve", self.model]
-        cmd += ["--host", self.host, "--port", str(self.port), "--device", "cpu", *self.extra_args]
+        cmd = self.command()
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
         # Idle OpenMP threads that spin steal the CPU from everything else (and from the server's next
         # request) on a small shared machine: 6 s instead of 47 s per 40-token reply measured on 2 busy cores.
@@ -191,7 +196,7 @@ class LocalOpenAIServer:
         while time.perf_counter() < deadline:
             if self.process.poll() is not None:
                 raise BackendError(
-                    f"`transformers serve {self.model}` exited with code {self.process.returncode}:\n"
+                    f"`{self.label} {self.model}` exited with code {self.process.returncode}:\n"
                     f"{self._log_tail()}"
                 )
             try:
@@ -202,7 +207,7 @@ class LocalOpenAIServer:
                 pass
             time.sleep(0.5)
         raise BackendError(
-            f"`transformers serve {self.model}` not healthy on port {self.port} "
+            f"`{self.label} {self.model}` not healthy on port {self.port} "
             f"after {self.startup_timeout:.0f}s:\n"
             f"{self._log_tail()}"
         )
