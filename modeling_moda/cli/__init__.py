@@ -20,6 +20,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "evaluate": ("evaluate", "generate descriptions for a split and score them with a judge"),
     "describe": ("describe", "describe images with a trained MODA"),
     "serve": ("serve", "an OpenAI-compatible server for a MODA (dynamic batching, streaming, API key)"),
+    "export": ("export", "export a saved MODA to ONNX (vision graph, embeddings, decoder with past)"),
     "quickstart": ("quickstart", "the whole mission offline on a CPU: catalog -> dataset -> train -> report"),
 }
 

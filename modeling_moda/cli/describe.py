@@ -3,6 +3,7 @@
 moda describe --model runs/quickstart/model photos/ more/*.jpg listing.csv --format jsonl --out out.jsonl
 moda describe --model DIR shoes.jsonl --out out.csv --format csv --resume      # skip what out.csv has
 moda describe --model DIR photos/ --quantize int8                               # int8 weights on a CPU
+moda describe --model ONNX_DIR photos/ --runtime onnxruntime [--quantize int8]  # a `moda export onnx` folder
 
 PATH: image files, folders (recursive), glob patterns (quote them), or CSV/JSONL listings with an
 `image`/`path` column. Bad inputs (missing, empty, truncated, not an image, too large) are reported on
@@ -13,6 +14,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+
+# --dtype -> load_describer's dtype names
+DESCRIBER_DTYPES = {"auto": "auto", "float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,6 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="text", help="text: PATH<tab>DESCRIPTION")
     parser.add_argument("--out", default=None, help="output file (written atomically); default stdout")
     parser.add_argument("--resume", action="store_true", help="skip inputs that --out already describes")
+    parser.add_argument("--runtime", choices=["torch", "onnxruntime"], default="torch")
     parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto")
     parser.add_argument("--dtype", choices=["auto", "float32", "bfloat16", "float16"], default="auto")
     parser.add_argument("--quantize", choices=["int8"], default=None, help="dynamic int8 Linear layers (CPU)")
@@ -43,11 +48,10 @@ def run(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from modeling_moda.core.lexicon import extract_attributes
-    from modeling_moda.inference.generate import describe_batch
+    from modeling_moda.inference.describer import load_describer
     from modeling_moda.inference.inputs import iter_inputs
     from modeling_moda.inference.loading import iter_loaded_batches
     from modeling_moda.inference.output import ResultWriter, Row
-    from modeling_moda.inference.runtime import load_for_inference, set_threads
 
     if args.batch_size < 1:
         print("moda describe: --batch-size must be >= 1", file=sys.stderr)
@@ -55,9 +59,11 @@ def run(args: argparse.Namespace) -> int:
     if args.resume and args.out is None:
         print("moda describe: --resume needs --out (the file whose inputs are skipped)", file=sys.stderr)
         return 2
-    set_threads(args.threads)
+    dtype = args.quantize or DESCRIBER_DTYPES[args.dtype]
     try:
-        model, processor = load_for_inference(args.model, args.device, args.dtype, args.quantize)
+        describer = load_describer(
+            args.model, args.runtime, dtype=dtype, num_threads=args.threads, device=args.device
+        )
     except (ValueError, OSError) as e:
         print(f"moda describe: cannot load the model {args.model}: {e}", file=sys.stderr)
         return 2
@@ -66,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"moda describe: resuming: {len(writer.done)} input(s) already described", file=sys.stderr)
 
     items = (item for item in iter_inputs(args.paths) if item.path not in writer.done)
-    batches = iter_loaded_batches(items, processor.load_image, args.batch_size, int(args.max_file_mb * 2**20))
+    load_image = describer.processor.load_image
+    batches = iter_loaded_batches(items, load_image, args.batch_size, int(args.max_file_mb * 2**20))
     described = 0
     with tqdm(desc="describe", unit="img", disable=args.no_progress, file=sys.stderr) as bar:
         for batch in batches:
@@ -75,8 +82,8 @@ def run(args: argparse.Namespace) -> int:
                 bar.write(f"moda describe: failed: {path}: {reason}", file=sys.stderr)
                 rows.append(Row(path, error=reason))
             if batch.images:
-                texts = describe_batch(
-                    model, processor, batch.images, max_new_tokens=args.max_new_tokens, prompt=args.prompt
+                texts = describer.describe(
+                    batch.images, max_new_tokens=args.max_new_tokens, prompt=args.prompt
                 )
                 attrs = [extract_attributes(t) if args.format == "jsonl" else None for t in texts]
                 rows += [

@@ -35,6 +35,7 @@ FALLBACK_MAX_NEW_TOKENS = 48  # generate.py's default, for models saved without 
 class Describer(Protocol):
     model_id: str
     max_new_tokens: int
+    processor: Any  # its `load_image` and tokenizer
 
     def describe(
         self,
@@ -100,7 +101,7 @@ def load_describer(
     if runtime == "onnxruntime":
         from modeling_moda.inference.onnx_runtime import OnnxDescriber  # onnxruntime is an optional extra
 
-        return OnnxDescriber(model_dir, dtype=dtype, num_threads=num_threads)
+        return OnnxDescriber(model_dir, dtype="fp32" if dtype == "auto" else dtype, num_threads=num_threads)
     if runtime != "torch":
         raise ValueError(f"unknown runtime {runtime!r}; expected one of {', '.join(RUNTIMES)}")
     if dtype not in TORCH_DTYPES:
