@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,20 +35,29 @@ def run(args: argparse.Namespace) -> int:
 
         print(push_dataset(args.folder, args.repo_id, private=args.private))
         return 0
+    from modeling_moda.backends import BackendError
     from modeling_moda.data.build import build_dataset
     from modeling_moda.data.config import load_build_config
 
     logging.basicConfig(
         level=logging.ERROR if args.quiet else logging.WARNING, format="%(levelname)s %(message)s"
     )
-    stats = build_dataset(
-        args.source,
-        args.out,
-        load_build_config(args.config),
-        num_shards=args.num_shards,
-        shard_index=args.shard_index,
-        progress=not args.quiet,
-    )
+    try:
+        stats = build_dataset(
+            args.source,
+            args.out,
+            load_build_config(args.config),
+            num_shards=args.num_shards,
+            shard_index=args.shard_index,
+            progress=not args.quiet,
+        )
+    except BackendError as err:  # the endpoint is down (or the client cannot be set up): nothing is finished
+        print(
+            f"moda dataset build: stopped, nothing marked finished: {err}\n"
+            "The replies that arrived are cached; run the same command again once the endpoint works.",
+            file=sys.stderr,
+        )
+        return 1
     summary = {key: stats[key] for key in ("rows", "rejects", "reject_reasons", "seconds")}
     summary["ocr"] = {
         key: stats[key] for key in ("raw_with_printed_text", "removed_by_refiner", "check_rows")

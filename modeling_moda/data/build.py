@@ -10,6 +10,10 @@ Output folder:
 Resuming: run the same command again (same --num-shards); finished calls come from the cache, rows are
 written afresh from the catalog (no duplicates). Shards split the catalog by a hash of the item id, so any
 number of processes or machines can share one catalog and one output folder.
+
+A teacher or refiner endpoint that is down (unreachable, refusing the key, or failing call after call) stops
+the build with `backends.EndpointDown`: no rows reach data/, no statistics or card are written, and the
+replies that did arrive are in the cache, so the same command resumes once the endpoint is back.
 """
 
 from __future__ import annotations
@@ -164,7 +168,9 @@ def build_dataset(
     shard_index: int = 0,
     progress: bool = True,
 ) -> dict:
-    """Build (or resume) one shard of the dataset; returns this shard's statistics (also saved as JSON)."""
+    """Build (or resume) one shard of the dataset; returns this shard's statistics (also saved as JSON).
+
+    Raises `backends.EndpointDown` (having marked nothing finished) when a step's endpoint is down."""
     config = config or BuildConfig()
     if not 0 <= shard_index < num_shards:
         raise ValueError(f"--shard-index must be in [0, {num_shards}), got {shard_index}")

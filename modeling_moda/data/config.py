@@ -33,7 +33,8 @@ class StepConfig:
     api_key_env: str = "OPENAI_API_KEY"
     max_concurrency: int = 4
     timeout: float = 60.0
-    max_retries: int = 4  # transport retries (429/5xx/timeouts) inside the client
+    max_retries: int = 4  # transport retries (429/5xx/timeouts/connection errors) inside the client
+    max_consecutive_failures: int = 5  # this many failed calls in a row: endpoint down, the build stops
     gguf_file: str | None = None
     device: str = "cpu"
     dtype: str | None = None
@@ -54,6 +55,7 @@ class StepConfig:
                 "max_concurrency": self.max_concurrency,
                 "timeout": self.timeout,
                 "max_retries": self.max_retries,
+                "max_consecutive_failures": self.max_consecutive_failures,
             }
         return {
             "model": self.model,

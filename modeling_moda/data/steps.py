@@ -4,8 +4,9 @@ Every reply is appended to the shard's response cache the moment it arrives, und
 backend, model, prompt version, attempt, request hash), so a killed run repeats no finished call. A reply is
 parsed with the shared JSON repair and validated against the step's schema; an invalid one is retried by
 showing the model its reply and the reason (a new attempt, cached too), and after `attempts` tries the item
-is rejected with the reason. A backend that fails for good (server down) rejects the item for this run
-without caching, so a later run tries again.
+is rejected with the reason. A call that fails for good rejects the item for this run without caching, so a
+later run tries again; an endpoint that is down (`EndpointDown`: unreachable, refusing the key, or failing
+call after call) stops the step, once the replies that did arrive are cached.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from modeling_moda.backends.base import EndpointDown
 from modeling_moda.backends.cache import JsonlCache, make_key
 from modeling_moda.backends.json_repair import InvalidReply, parse_json_reply
 
@@ -144,12 +146,16 @@ class Step:
                 fresh = self._call(
                     [items[i] for i in missing], [raws[i] for i in missing], [histories[i] for i in missing]
                 )
+                down = None
                 for i, reply in zip(missing, fresh, strict=True):
                     if isinstance(reply, Exception):
                         outcomes[i].error = f"{self.name} backend error: {reply}"
+                        down = down or (reply if isinstance(reply, EndpointDown) else None)
                         continue
                     self.cache.put(keys[i], reply)
                     replies[i] = reply
+                if down is not None:
+                    raise down
             still: list[int] = []
             for i in pending:
                 if replies[i] is None:

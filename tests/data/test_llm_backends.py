@@ -60,17 +60,3 @@ def test_transformers_backend_in_process(smollm2_dir: Path, small_catalog: Path,
     stats = build_dataset(str(small_catalog), tmp_path, BuildConfig(refiner=refiner), progress=False)
     _check_outcome(tmp_path, stats)
     assert stats["refiner"] == f"transformers:{smollm2_dir}"
-
-
-def test_server_down_rejects_items_with_the_reason(small_catalog: Path, tmp_path: Path) -> None:
-    refiner = StepConfig(
-        backend="openai", base_url="http://127.0.0.1:9/v1", model="m", max_retries=0, timeout=2
-    )
-    stats = build_dataset(str(small_catalog), tmp_path, BuildConfig(refiner=refiner), progress=False)
-    rejects = [json.loads(line) for line in (tmp_path / "rejects" / "rejects-00000-of-00001.jsonl").open()]
-    assert len(rejects) == ITEMS and all("refiner backend error" in r["reason"] for r in rejects)
-    assert sum(stats["rows"].values()) == 0
-    cached = (tmp_path / ".moda" / "cache-00000-of-00001.jsonl").read_text().splitlines()
-    assert (
-        len(cached) == ITEMS
-    )  # the teacher's replies; failed calls are not cached, a rerun tries them again
