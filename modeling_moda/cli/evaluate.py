@@ -82,26 +82,34 @@ def run(args: argparse.Namespace) -> int:
     except (BackendError, ValueError, OSError) as err:
         print(f"moda evaluate: cannot set up the judge: {err}", file=sys.stderr)
         return 2
-    if args.predictions:
-        result = rejudge_samples(args.predictions, args.out, judge, compare_judge)
-    elif not (args.model and args.dataset):
+    if not args.predictions and not (args.model and args.dataset):
         print("moda evaluate: give --model and --dataset, or --predictions", file=sys.stderr)
         return 2
-    else:
-        result = evaluate_model(
-            args.model,
-            args.dataset,
-            args.out,
-            split=args.split,
-            judge=judge,
-            compare_judge=compare_judge,
-            limit=args.limit,
-            batch_size=args.batch_size,
-            max_new_tokens=args.max_new_tokens,
-            device=args.device,
-            dtype=args.dtype,
-            grid_size=args.grid_size,
+    try:
+        if args.predictions:
+            result = rejudge_samples(args.predictions, args.out, judge, compare_judge)
+        else:
+            result = evaluate_model(
+                args.model,
+                args.dataset,
+                args.out,
+                split=args.split,
+                judge=judge,
+                compare_judge=compare_judge,
+                limit=args.limit,
+                batch_size=args.batch_size,
+                max_new_tokens=args.max_new_tokens,
+                device=args.device,
+                dtype=args.dtype,
+                grid_size=args.grid_size,
+            )
+    except BackendError as err:  # the judge's endpoint is down: no report; judged samples stay cached
+        print(
+            f"moda evaluate: stopped, no report written: {err}\n"
+            "The judge replies that arrived are cached; run the same command again once the endpoint works.",
+            file=sys.stderr,
         )
+        return 1
     m = result.metrics
     print(
         f"scored {m['n_scored']}/{m['n_samples']} samples ({m['n_unscored']} unscored) with the {first} judge"

@@ -8,7 +8,9 @@
   whatever the model says (the same rule as the rules judge).
 - Valid replies go to an append-only disk cache keyed by (backend, model, prompt version, prediction,
   reference, image): a rerun costs nothing. Failures are not cached, so a rerun retries them.
-- A sample whose judge call fails for good (server down, no valid JSON) is unscored, with the reason.
+- A sample whose judge call fails for good (retries spent, no valid JSON) is unscored, with the reason. An
+  endpoint that is down (`backends.EndpointDown`: unreachable, refusing the key, or failing call after call)
+  stops the scoring instead, once the replies that did arrive are cached.
 - `totals` tallies requests, tokens, cache hits, invalid replies, failures and the cost in US dollars.
 """
 
@@ -22,6 +24,8 @@ from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from modeling_moda.backends.base import EndpointDown
 
 from ..core.lexicon import canonical, colours_of, is_missing
 from ..core.schema import METADATA_FIELDS
@@ -208,8 +212,12 @@ class LLMJudge:
             if self.json_mode:
                 gen["response_format"] = {"type": "json_object"}
             replies = self.backend.chat_many([pending[i][1] for i in order], progress=self.progress, **gen)
+            down = None
             for i, reply in zip(order, replies, strict=True):
                 key, _, ref = pending[i]
+                if isinstance(reply, EndpointDown):
+                    down = down or reply
+                    continue
                 if isinstance(reply, Exception):
                     self.totals["failures"] += 1
                     results[i] = SampleScore.unscored(self.name, f"judge call failed: {reply}")
@@ -227,6 +235,8 @@ class LLMJudge:
                     self.cache.put(key, {"reply": obj, "usage": reply.usage, "text": reply.text})
                 results[i] = self._to_score(obj, ref, cached=False, usage=reply.usage)
                 del pending[i]
+            if down is not None:
+                raise down
         return [r for r in results if r is not None]
 
     @property

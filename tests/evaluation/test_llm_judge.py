@@ -10,7 +10,9 @@ import json
 import pytest
 from PIL import Image
 
+from modeling_moda.backends import EndpointDown
 from modeling_moda.backends.smollm2 import free_port
+from modeling_moda.cli import main
 from modeling_moda.evaluation import get_judge
 from modeling_moda.evaluation.llm_judge import load_prompt, scores_from_reply
 
@@ -49,7 +51,6 @@ def _judge(url, cache, **kw):
         model="gpt-4o-mini",
         cache_path=cache,
         max_concurrency=1,
-        backoff_base=0.01,
         **kw,
     )
 
@@ -86,13 +87,32 @@ def test_invalid_replies_exhaust_retries_and_leave_sample_unscored(scripted, tmp
     assert len(server.requests) == 3
 
 
-def test_server_down_marks_samples_unscored_without_crashing(tmp_path):
-    judge = _judge(f"http://127.0.0.1:{free_port()}/v1", tmp_path / "c.jsonl", max_retries=1, timeout=2)
-    scores = judge.score(["A navy tee", "", 5], [REF, REF, REF])
-    assert [s.scored for s in scores] == [False, False, False]
-    assert "judge call failed" in scores[0].error and "gave up after 2 attempts" in scores[0].error
-    assert scores[2].error == "prediction #2 is int, expected str"
-    assert judge.totals["failures"] == 2
+def test_retries_spent_leave_the_sample_unscored_with_the_reason(scripted, tmp_path):
+    server = scripted([(503, "")] * 2)
+    (s,) = _judge(server.url, tmp_path / "c.jsonl", max_retries=1).score(["A navy tee"], [REF])
+    assert not s.scored and "judge call failed" in s.error and "gave up after 2 attempts" in s.error
+
+
+@pytest.mark.slow  # the SDK's default 4 retries of the refused connection take ~8 s
+def test_dead_endpoint_stops_moda_evaluate_with_exit_1_and_no_report(tmp_path, capsys):
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text(json.dumps({"id": "1", "reference": REF, "prediction": "A navy tee"}) + "\n")
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    out = tmp_path / "eval"
+    args = ["evaluate", "--predictions", str(samples), "--judge", "openai", "--judge-base-url", url]
+    assert main([*args, "--judge-model", "m", "--out", str(out)]) == 1
+    assert f"{url} (model m): unreachable" in capsys.readouterr().err
+    assert not (out / "metrics.json").exists() and not (out / "report.md").exists()
+
+
+def test_refused_key_stops_the_judge_and_the_rerun_repeats_no_finished_call(scripted, tmp_path):
+    server = scripted([(200, VALID), (401, "")])
+    preds = ["A navy tee", "A blue t-shirt"]
+    with pytest.raises(EndpointDown, match=rf"{server.url} \(model gpt-4o-mini\): HTTP 401"):
+        _judge(server.url, tmp_path / "c.jsonl").score(preds, [REF, REF])
+    scores = _judge(server.url, tmp_path / "c.jsonl").score(preds, [REF, REF])  # the key works again
+    assert [s.cached for s in scores] == [True, False] and all(s.scored for s in scores)
+    assert len(server.requests) == 3 and "A blue t-shirt" in server.requests[2]["messages"][1]["content"]
 
 
 def test_reply_rules_and_prompt_file():
