@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 BACKENDS = ("template", "transformers", "openai")
+REPLY_FORMATS = ("json", "text")
 
 
 @dataclass
@@ -42,6 +43,13 @@ class StepConfig:
     image_max_side: int = 768  # teacher: photos are shrunk to fit this box before they are sent
     attempts: int = 3  # tries to get a valid reply; each retry shows the model its invalid reply and why
     generation: dict[str, Any] = field(default_factory=lambda: {"max_tokens": 160, "temperature": 0.0})
+    # json: the reply holds the JSON object the prompt asks for; text: the whole reply is the description, for
+    # a captioning model that writes prose whatever it is asked (e.g. a MODA behind `moda serve`)
+    reply_format: str = "json"
+
+    def __post_init__(self) -> None:
+        if self.reply_format not in REPLY_FORMATS:
+            raise ValueError(f"reply_format must be one of {REPLY_FORMATS}, got {self.reply_format!r}")
 
     def client_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of `backends.get_chat_backend(self.backend, ...)`."""

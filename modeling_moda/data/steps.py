@@ -103,6 +103,14 @@ class Step:
         ]
         return [{"role": "user", "content": content}]
 
+    def _parse(self, text: str) -> dict:
+        """A reply as a schema-valid dict; with `reply_format: text` the whole reply is the description."""
+        if self.config.reply_format == "text":
+            if len(text.strip()) < 3:
+                raise InvalidReply("the reply is empty or shorter than 3 characters", text)
+            return {"description": text.strip()}
+        return parse_json_reply(text, self.schema)
+
     def _key(self, item: CatalogItem, attempt: int, fingerprint: dict) -> str:
         """Attempt k's conversation is fixed by the input and the k earlier (cached) replies."""
         return make_key(
@@ -167,8 +175,8 @@ class Step:
                     attempt + 1,
                 )
                 try:
-                    outcome.value = parse_json_reply(outcome.text, self.schema)
-                    outcome.repaired = not _is_clean_json(outcome.text)
+                    outcome.value = self._parse(outcome.text)
+                    outcome.repaired = self.config.reply_format == "json" and not _is_clean_json(outcome.text)
                     outcome.error = None
                 except InvalidReply as err:
                     outcome.error = f"{self.name} reply invalid after {attempt + 1} attempt(s): {err.reason}"
