@@ -98,14 +98,14 @@ def main() -> None:
     args = parser.parse_args()
 
     from modeling_moda.training.collator import ModaCollator
-    from modeling_moda.training.config import RecipeConfig
-    from modeling_moda.training.data import DescriptionRows, LazyColumn, load_split
+    from modeling_moda.training.config import DataArguments
+    from modeling_moda.training.data import DescriptionRows, LazyColumn, load_recipe_split
     from modeling_moda.training.feature_cache import FeatureCache, encoder_fingerprint
 
     torch.manual_seed(0)
     dtype = torch.bfloat16 if args.dtype == "bf16" else torch.float32
-    config = RecipeConfig(dataset=args.dataset, freeze_vision=True)
-    split = load_split(config, args.split, args.max_items)
+    data = DataArguments(dataset=args.dataset)
+    split = load_recipe_split(data, args.split, args.max_items)
     model, processor = build(args.shape, split["description"])
     model.to(args.device)
     n = len(split)
@@ -115,7 +115,7 @@ def main() -> None:
         "generator": torch.Generator().manual_seed(0),
     }
 
-    seed_rows = DescriptionRows(split, config)  # rows carry their image
+    seed_rows = DescriptionRows(split, data)  # rows carry their image
     seed_loader = DataLoader(
         seed_rows, collate_fn=seed_collate(processor, args.seed_max_length), **loader_args
     )
@@ -128,7 +128,7 @@ def main() -> None:
             args.split, split["id"], LazyColumn(split, "image"), model, processor, batch_size=64
         )
         encode_s = time.perf_counter() - start
-    recipe_rows = DescriptionRows(split, config, features=features)
+    recipe_rows = DescriptionRows(split, data, features=features)
     recipe_loader = DataLoader(recipe_rows, collate_fn=ModaCollator(processor), **loader_args)
     recipe_s = run_epoch(model, recipe_loader, args.device, dtype)
 

@@ -7,21 +7,23 @@ from pathlib import Path
 from typing import Any
 
 from ..core.io import write_text
-from .config import RecipeConfig
+from .config import Recipe
 
 # the top-level model_card/, linked into the package as training/model_card so that it ships in the wheel
 TEMPLATE = resources.files(__package__) / "model_card" / "template.md"
 _HYPERPARAMETERS = (
     "learning_rate",
-    "lr_scheduler",
+    "lr_scheduler_type",
     "lr_decay_factor",
     "lr_decay_every_epochs",
+    "warmup_steps",
     "weight_decay",
-    "batch_size",
+    "per_device_train_batch_size",
     "gradient_accumulation_steps",
-    "num_epochs",
+    "num_train_epochs",
     "max_steps",
-    "precision",
+    "bf16",
+    "fp16",
     "freeze_vision",
     "freeze_text",
     "lora",
@@ -54,7 +56,7 @@ def _backbone_name(sub_config: Any, fallback: str) -> str:
 
 def render_model_card(
     model_dir: str | Path,
-    config: RecipeConfig,
+    recipe: Recipe,
     model: Any,
     n_train: int,
     n_eval: int,
@@ -72,18 +74,20 @@ def render_model_card(
     from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
     mc = model.config
-    base_models = [name for name in (config.vision, config.text, config.init_from) if name and name != "tiny"]
-    model_id = config.hub_model_id or str(model_dir)
+    settings = recipe.settings()
+    backbones = (settings["vision"], settings["text"], settings["init_from"])
+    base_models = [name for name in backbones if name and name != "tiny"]
+    model_id = settings["hub_model_id"] or str(model_dir)
     model_name = (
-        config.hub_model_id.split("/")[-1]
-        if config.hub_model_id
-        else f"MODA ({Path(config.output_dir).name})"
+        settings["hub_model_id"].split("/")[-1]
+        if settings["hub_model_id"]
+        else f"MODA ({Path(settings['output_dir']).name})"
     )
     eval_results = [
         EvalResult(
             task_type="image-to-text",
-            dataset_type=config.dataset,
-            dataset_name=config.dataset,
+            dataset_type=settings["dataset"],
+            dataset_name=settings["dataset"],
             dataset_split=results_split,
             metric_type=name,
             metric_name=name,
@@ -94,9 +98,9 @@ def render_model_card(
     card_data = ModelCardData(
         library_name="transformers",
         pipeline_tag="image-to-text",
-        license=config.license,
+        license=settings["license"],
         base_model=base_models or None,
-        datasets=[config.dataset] if config.dataset else None,
+        datasets=[settings["dataset"]] if settings["dataset"] else None,
         tags=["moda", "vision-language", "fashion", "image-captioning", "custom_code"],
         model_name=model_name,
         eval_results=eval_results or None,
@@ -121,16 +125,16 @@ def render_model_card(
         vision=_backbone_name(mc.vision_config, "tiny"),
         text=_backbone_name(mc.text_config, "tiny"),
         projector=projector,
-        freeze_vision=config.freeze_vision,
+        freeze_vision=settings["freeze_vision"],
         num_image_tokens=mc.num_image_tokens,
         vision_feature=mc.vision_feature,
         params=_part_sizes(model),
-        dataset=f"`{config.dataset}`",
+        dataset=f"`{settings['dataset']}`",
         n_train=n_train,
         n_eval=n_eval,
-        hyperparameters={key: getattr(config, key) for key in _HYPERPARAMETERS},
-        reproduce=reproduce or f"moda train {Path(config.output_dir) / 'recipe.yaml'}",
-        judge=config.judge,
+        hyperparameters={key: settings[key] for key in _HYPERPARAMETERS},
+        reproduce=reproduce or f"moda train {Path(settings['output_dir']) / 'recipe.yaml'}",
+        judge=settings["judge"],
         results={k: f"{v:.2f}" for k, v in (results or {}).items()},
         results_split=results_split,
         results_n=results_n,

@@ -1,33 +1,33 @@
-"""One training run from a recipe: model, data (feature cache), Trainer loop, then the run directory.
+"""One training run from a recipe, top to bottom: data -> model -> feature cache -> Trainer -> save and card.
 
 The run directory (`output_dir`) ends up holding `checkpoint-*/` (Trainer's, resumable), `model/` (the best
-model with remote code, processor and model card), `train_log.jsonl`, `loss.png`, `metrics_vs_tokens.png`
-(when the judge ran) and `recipe.yaml` (the resolved config).
+model with remote code, processor, generation config and model card), `train_log.jsonl`, `loss.png`,
+`recipe.yaml` (the keys this run set) and whatever the injected callbacks write (the judge's chart).
 """
 
 from __future__ import annotations
 
-import logging
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
+from accelerate import PartialState
+from transformers import TrainerCallback, set_seed
 
 from .card import render_model_card
 from .collator import ModaCollator
-from .config import RecipeConfig
-from .data import DescriptionRows, LazyColumn, feature_cache_root, load_split
+from .config import Recipe
+from .data import DescriptionRows, LazyColumn, feature_cache_root, load_recipe_split
 from .feature_cache import FeatureCache, encoder_fingerprint
 from .log import JsonlLogCallback, read_log
 from .modeling import apply_freezing_and_lora, build_model, merge_for_saving
 from .plots import plot_losses
 from .trainer import ModaTrainer
 
-logger = logging.getLogger(__name__)
-METRICS_PLOT = "metrics_vs_tokens.png"  # drawn by the evaluation area's JudgeTracker
+PLOTS = {"Train and validation loss": "loss.png", "Metrics vs tokens": "metrics_vs_tokens.png"}
+JUDGE_PREFIX = "eval_judge_"  # what an in-training judge callback adds to the evaluation metrics
 
 
 @dataclass
@@ -39,122 +39,79 @@ class TrainResult:
     log: list[dict[str, Any]]
 
 
-def precision_flags(precision: str) -> dict[str, bool]:
-    """bf16/fp16 flags. "auto": bf16 on GPUs that have it, else fp16 on GPUs, fp32 on CPU."""
-    if precision == "auto":
-        if torch.cuda.is_available():
-            precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-        else:
-            precision = "fp32"
-    return {"bf16": precision == "bf16", "fp16": precision == "fp16"}
+class LastEvaluation(TrainerCallback):
+    """Keeps the last evaluation's metrics, after the callbacks before it added theirs (the judge's)."""
 
+    def __init__(self) -> None:
+        self.metrics: dict[str, float] = {}
 
-def training_arguments(config: RecipeConfig) -> Any:
-    from transformers import TrainingArguments
-
-    judge_metric = config.metric_for_best_model
-    return TrainingArguments(
-        output_dir=config.output_dir,
-        run_name=config.run_name,
-        seed=config.seed,
-        data_seed=config.seed,
-        learning_rate=config.learning_rate,
-        weight_decay=config.weight_decay,
-        lr_scheduler_type="constant" if config.lr_scheduler == "step_decay" else config.lr_scheduler,
-        warmup_steps=config.warmup_ratio,
-        per_device_train_batch_size=config.batch_size,
-        per_device_eval_batch_size=config.eval_batch_size or config.batch_size,
-        gradient_accumulation_steps=config.gradient_accumulation_steps,
-        num_train_epochs=config.num_epochs,
-        max_steps=config.max_steps,
-        max_grad_norm=config.max_grad_norm,
-        activation_checkpointing=config.gradient_checkpointing,
-        eval_strategy=config.eval_strategy,
-        eval_steps=config.eval_steps,
-        save_strategy=config.save_strategy,
-        save_steps=config.save_steps,
-        save_total_limit=config.save_total_limit,
-        load_best_model_at_end=config.load_best_model_at_end and config.eval_strategy != "no",
-        metric_for_best_model=judge_metric,
-        greater_is_better=not judge_metric.endswith("loss"),
-        logging_steps=config.logging_steps,
-        logging_first_step=True,
-        include_num_input_tokens_seen="non_padding",
-        prediction_loss_only=True,
-        remove_unused_columns=False,
-        dataloader_num_workers=config.dataloader_num_workers,
-        dataloader_pin_memory=torch.cuda.is_available(),
-        report_to=config.report_to or "none",
-        disable_tqdm=False,
-        **precision_flags(config.precision),
-    )
-
-
-def _rows(config: RecipeConfig, split: Any, split_name: str, model: Any, processor: Any, use_cache: bool):
-    if not use_cache:
-        return DescriptionRows(split, config)
-    from accelerate import PartialState
-
-    cache = FeatureCache(feature_cache_root(config), encoder_fingerprint(model, processor))
-    with PartialState().main_process_first():  # rank 0 encodes; the others then read its cache
-        features = cache.get_or_encode(
-            split_name,
-            split[config.id_column],
-            LazyColumn(split, config.image_column),
-            model,
-            processor,
-            batch_size=config.encode_batch_size,
-        )
-    return DescriptionRows(split, config, features=features)
+    def on_evaluate(self, args, state, control, metrics=None, **kwargs):  # noqa: ANN001, ANN201
+        self.metrics = dict(metrics or {})
 
 
 def train(
-    config: RecipeConfig, resume_from_checkpoint: str | bool | None = None, callbacks: Sequence[Any] = ()
+    recipe: Recipe,
+    callbacks: Sequence[TrainerCallback] = (),
+    resume_from_checkpoint: str | bool | None = None,
 ) -> TrainResult:
-    """Train a MODA as the recipe says; returns where everything went. `callbacks`: extra TrainerCallbacks."""
-    from accelerate import PartialState
-    from transformers import set_seed
+    """Train a MODA as the recipe says; returns where everything went.
 
-    set_seed(config.seed)
-    out = Path(config.output_dir)
-    args = training_arguments(config)  # first: it sets up the distributed state PartialState then reports
-    state = PartialState()
-    if state.is_main_process:
-        out.mkdir(parents=True, exist_ok=True)
-        config.to_yaml(out / "recipe.yaml")
+    `callbacks`: extra TrainerCallbacks (the judge tracker comes from the layer above).
+    `resume_from_checkpoint` (default: the recipe's): a checkpoint folder, or True / "latest" for the newest
+    checkpoint in `output_dir`.
+    """
+    model_args, options, data_args, args = recipe.groups
+    set_seed(args.seed)
+    out = Path(args.output_dir)
+    if PartialState().is_main_process:  # TrainingArguments has set up the distributed state
+        recipe.to_yaml(out / "recipe.yaml")
 
-    train_split = load_split(config, config.train_split, config.max_train_samples)
+    # 1. data: the splits (first, because a tiny model's tokenizer is trained on the descriptions)
+    train_split = load_recipe_split(data_args, data_args.train_split, data_args.max_train_samples)
     eval_split = None
-    if config.eval_strategy != "no":
-        eval_split = load_split(config, config.eval_split, config.max_eval_samples)
-    model, processor = build_model(config, texts=train_split[config.text_column])
-    model = apply_freezing_and_lora(model, config)
+    if args.eval_strategy != "no":
+        eval_split = load_recipe_split(data_args, data_args.eval_split, data_args.max_eval_samples)
 
-    use_cache = config.feature_cache and config.freeze_vision
-    train_rows = _rows(config, train_split, config.train_split, model, processor, use_cache)
-    eval_rows = None
-    if eval_split is not None:
-        eval_rows = _rows(config, eval_split, config.eval_split, model, processor, use_cache)
+    # 2. model: backbones (or a saved MODA), frozen parts, LoRA
+    model, processor = build_model(model_args, options, train_split[data_args.text_column], seed=args.seed)
+    model = apply_freezing_and_lora(model, model_args)
 
-    callbacks = [JsonlLogCallback(out / "train_log.jsonl"), *callbacks]
-    tracker = _judge_tracker(config, processor, eval_split)
-    if tracker is not None:
-        callbacks.append(tracker)
+    # 3. feature cache: a frozen encoder runs once per image; rank 0 encodes, the others read its cache
+    cache = None
+    if data_args.feature_cache and model.config.freeze_vision:
+        root = feature_cache_root(data_args, args.output_dir)
+        cache = FeatureCache(root, encoder_fingerprint(model, processor))
 
+    def rows(split: Any, name: str) -> DescriptionRows:
+        if cache is None:
+            return DescriptionRows(split, data_args)
+        with PartialState().main_process_first():
+            ids, images = split[data_args.id_column], LazyColumn(split, data_args.image_column)
+            features = cache.get_or_encode(
+                name, ids, images, model, processor, batch_size=data_args.encode_batch_size
+            )  # [N, N_v, D_v]
+        return DescriptionRows(split, data_args, features=features)
+
+    train_rows = rows(train_split, data_args.train_split)
+    eval_rows = rows(eval_split, data_args.eval_split) if eval_split is not None else None
+
+    # 4. Trainer: the loop, DDP/FSDP, mixed precision, checkpoints and resume are transformers'
+    last_eval = LastEvaluation()
     trainer = ModaTrainer(
         model=model,
         args=args,
         train_dataset=train_rows,
         eval_dataset=eval_rows,
-        data_collator=ModaCollator(processor, prompt=config.prompt),
+        data_collator=ModaCollator(processor, prompt=data_args.prompt),
         processing_class=processor,
-        callbacks=callbacks,
-        step_decay=(config.lr_decay_every_epochs, config.lr_decay_factor)
-        if config.lr_scheduler == "step_decay"
-        else None,
+        callbacks=[JsonlLogCallback(out / "train_log.jsonl"), *callbacks, last_eval],
     )
-    output = trainer.train(resume_from_checkpoint=resume_from_checkpoint)
+    resume = resume_from_checkpoint if resume_from_checkpoint is not None else args.resume_from_checkpoint
+    if isinstance(resume, str) and resume.lower() in ("latest", "true"):
+        resume = True
+    output = trainer.train(resume_from_checkpoint=resume or None)
 
+    # 5. save: the merged model, processor, plots and the model card (main process only)
     model_dir = out / "model"
     if trainer.is_world_process_zero():
         final = merge_for_saving(trainer.model)
@@ -162,24 +119,26 @@ def train(
         processor.save_pretrained(model_dir)
         plot_losses(read_log(out / "train_log.jsonl"), out / "loss.png")
         plots = {}
-        for title, name in (("Train and validation loss", "loss.png"), ("Metrics vs tokens", METRICS_PLOT)):
+        for title, name in PLOTS.items():
             if (out / name).exists():
                 shutil.copyfile(out / name, model_dir / name)
                 plots[title] = name
-        results, results_n = _latest_judge_metrics(out)
+        judged = {
+            k[len(JUDGE_PREFIX) :]: v for k, v in last_eval.metrics.items() if k.startswith(JUDGE_PREFIX)
+        }
         render_model_card(
             model_dir,
-            config,
+            recipe,
             final,
             n_train=len(train_split),
             n_eval=len(eval_split) if eval_split is not None else 0,
-            results=results,
-            results_split=f"{config.eval_split} (last in-training evaluation)",
-            results_n=results_n,
+            results=judged,
+            results_split=f"{data_args.eval_split} (last in-training evaluation)",
+            results_n=min(args.judge_samples, len(eval_split)) if judged else 0,
             plots=plots,
         )
-        if config.push_to_hub:
-            push_folder(model_dir, config)
+        if args.push_to_hub:
+            push_folder(model_dir, args.hub_model_id, private=bool(args.hub_private_repo))
     trainer.accelerator.wait_for_everyone()
     return TrainResult(
         output_dir=out,
@@ -190,43 +149,13 @@ def train(
     )
 
 
-def _judge_tracker(config: RecipeConfig, processor: Any, eval_split: Any) -> Any | None:
-    """The evaluation area's tracker: the judge scores a validation subset against tokens seen."""
-    if config.judge_every_steps < 0 or eval_split is None or config.judge_samples <= 0:
-        return None
-    from modeling_moda.evaluation.tracker import JudgeTracker
-
-    return JudgeTracker(
-        processor,
-        eval_split,
-        config.output_dir,
-        judge=config.judge,
-        every_steps=config.judge_every_steps,
-        n_samples=config.judge_samples,
-        batch_size=config.eval_batch_size or config.batch_size,
-        max_new_tokens=config.max_new_tokens,
-        image_column=config.image_column,
-        prompt=config.prompt,
-    )
-
-
-def _latest_judge_metrics(out: Path) -> tuple[dict[str, float], int]:
-    from modeling_moda.evaluation.tracker import LOG_NAME, read_history
-
-    history = read_history(out / LOG_NAME)
-    if not history:
-        return {}, 0
-    last = history[-1]
-    return {k: v for k, v in last["metrics"].items() if v is not None}, int(last.get("n", 0))
-
-
-def push_folder(folder: Path, config: RecipeConfig) -> str:
-    """Upload a model folder to `hub_model_id`; returns its URL."""
+def push_folder(folder: Path, repo_id: str | None, private: bool = False) -> str:
+    """Upload a model folder to the Hub repo `repo_id`; returns its URL."""
     from huggingface_hub import HfApi
 
-    if not config.hub_model_id:
+    if not repo_id:
         raise ValueError("push_to_hub needs hub_model_id (e.g. your-name/moda-280m)")
     api = HfApi()
-    api.create_repo(config.hub_model_id, private=config.hub_private, exist_ok=True)
-    api.upload_folder(repo_id=config.hub_model_id, folder_path=str(folder), commit_message="Upload MODA")
-    return f"https://huggingface.co/{config.hub_model_id}"
+    api.create_repo(repo_id, private=private, exist_ok=True)
+    api.upload_folder(repo_id=repo_id, folder_path=str(folder), commit_message="Upload MODA")
+    return f"https://huggingface.co/{repo_id}"

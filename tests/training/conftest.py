@@ -19,7 +19,14 @@ def _rows(n: int, offset: int) -> list[dict]:
         image = Image.new("RGB", (48, 48), (255, 255, 255))
         image.paste(Image.new("RGB", ARTICLES[article], COLOURS[colour]), (4, 4))
         rows.append(
-            {"id": f"{offset}-{i}", "image": image, "description": f"A {colour} {article} for casual wear."}
+            {
+                "id": f"{offset}-{i}",
+                "image": image,
+                "description": f"A {colour} {article} for casual wear.",
+                "base_colour": colour.title(),
+                "article_type": article.title(),
+                "usage": "Casual",
+            }
         )
     return rows
 
@@ -45,12 +52,16 @@ def tiny_recipe(tiny_dataset, tmp_path):
         recipe = {
             "dataset": str(tiny_dataset),
             "feature_cache_dir": str(tmp_path / "features"),
-            "batch_size": 8,
+            "per_device_train_batch_size": 8,
             "gradient_accumulation_steps": 1,
-            "num_epochs": 2,
+            "num_train_epochs": 2,
             "learning_rate": 3e-3,
+            "lr_scheduler_type": "constant",
+            "lr_decay_every_epochs": 2,
+            "eval_strategy": "epoch",
+            "save_strategy": "epoch",
+            "load_best_model_at_end": True,
             "logging_steps": 1,
-            "save_total_limit": None,
             "judge_every_steps": -1,
             "tiny": {"num_layers": 1},
             "output_dir": str(tmp_path / "run"),

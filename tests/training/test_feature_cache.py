@@ -3,8 +3,8 @@
 import torch
 
 from modeling_moda.builder import build_tiny_moda
-from modeling_moda.training.config import RecipeConfig
-from modeling_moda.training.data import LazyColumn, load_split
+from modeling_moda.core.datasets import load_split
+from modeling_moda.training.data import LazyColumn
 from modeling_moda.training.feature_cache import FeatureCache, encoder_fingerprint
 
 
@@ -17,7 +17,7 @@ class CountingColumn(LazyColumn):
 
 
 def test_encode_once_then_reuse_by_id(tiny_dataset, tmp_path):
-    split = load_split(RecipeConfig(dataset=str(tiny_dataset)), "validation")
+    split = load_split(str(tiny_dataset), "validation")
     model, processor = build_tiny_moda(seed=0, num_layers=1)
     cache = FeatureCache(tmp_path, encoder_fingerprint(model, processor))
     images = CountingColumn(split, "image")
@@ -41,13 +41,10 @@ def test_fingerprint_changes_with_weights_and_image_processor():
 
 
 def test_unfrozen_encoder_bypasses_the_cache(tiny_recipe, tmp_path):
-    from modeling_moda.training.config import load_config
+    from modeling_moda.training.config import parse_recipe
     from modeling_moda.training.run import train
 
-    config = load_config(
-        tiny_recipe(freeze_vision=False, num_epochs=1, eval_strategy="no", save_strategy="no")
-    )
-    config.load_best_model_at_end = False
-    result = train(config)
+    recipe = tiny_recipe(freeze_vision=False, num_train_epochs=1, eval_strategy="no", save_strategy="no")
+    result = train(parse_recipe([str(recipe)]))
     assert not (tmp_path / "features").exists()
     assert result.global_step == 4
