@@ -8,6 +8,10 @@ moda init --reference --out DIR     # the seed's exact shapes from configs, rand
 from __future__ import annotations
 
 import argparse
+import dataclasses
+from typing import Literal, get_args, get_origin
+
+from modeling_moda.training.config import ModaOptions
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,13 +22,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--text", help="causal LM: Hub id or local folder (with --vision)")
     parser.add_argument("--gguf-file", help="GGUF file inside the --text folder/repo (e.g. SmolLM2)")
     parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--projector", choices=["mlp", "linear"], default="mlp")
-    parser.add_argument("--projector-ratio", type=float, default=4.0, help="MLP width / text hidden size")
-    parser.add_argument("--projector-act", default="gelu")
-    parser.add_argument("--num-image-tokens", type=int, default=1)
-    parser.add_argument("--vision-feature", choices=["pooled", "patch"], default="pooled")
-    parser.add_argument("--train-vision", action="store_true", help="do not freeze the vision encoder")
     parser.add_argument("--tiny-corpus", help="text file, one line per text, for the tiny tokenizer")
+    options = parser.add_argument_group("model options (ModaConfig's fields)")
+    for f in dataclasses.fields(ModaOptions):
+        flag, kwargs = "--" + f.name.replace("_", "-"), {"default": f.default, "help": f.metadata["help"]}
+        if f.type is bool:
+            options.add_argument(flag, action=argparse.BooleanOptionalAction, **kwargs)
+        elif get_origin(f.type) is Literal:
+            options.add_argument(flag, choices=get_args(f.type), **kwargs)
+        else:
+            options.add_argument(flag, type=f.type, **kwargs)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,14 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from modeling_moda.cli.info import format_info, model_info
     from modeling_moda.modeling_moda import ModaForConditionalGeneration
 
-    overrides = {
-        "projector_type": args.projector,
-        "projector_hidden_ratio": args.projector_ratio,
-        "projector_act": args.projector_act,
-        "num_image_tokens": args.num_image_tokens,
-        "vision_feature": args.vision_feature,
-        "freeze_vision": not args.train_vision,
-    }
+    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(ModaOptions)}
     processor = None
     if args.tiny:
         texts = None

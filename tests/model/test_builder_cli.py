@@ -76,9 +76,12 @@ def test_build_moda_from_pretrained_folders(tiny_clip_dir, tmp_path):
 
 def test_cli_init_and_info(tiny_clip_dir, tmp_path, capsys):
     out = tmp_path / "tiny"
-    assert main(["init", "--tiny", "--out", str(out), "--num-image-tokens", "2"]) == 0
+    flags = ["--num-image-tokens", "2", "--projector-type", "linear", "--no-freeze-vision"]
+    assert main(["init", "--tiny", "--out", str(out), *flags]) == 0
     model = ModaForConditionalGeneration.from_pretrained(out)
-    assert model.config.num_image_tokens == 2
+    assert model.config.num_image_tokens == 2  # the flags are ModaConfig's fields, derived from it
+    assert model.config.projector_type == "linear" and model.config.freeze_vision is False
+    assert model.generation_config.max_new_tokens == 48  # set once by the builder; readers take it from here
     capsys.readouterr()
     assert main(["info", str(out), "--json"]) == 0
     import json
