@@ -1,8 +1,12 @@
 """Judge metrics during training, against training tokens seen (the seed's "metrics vs tokens" chart).
 
     from modeling_moda.evaluation.tracker import JudgeTracker
-    tracker = JudgeTracker(processor, eval_split, out_dir, judge="rules", every_steps=0, n_samples=64)
+    from modeling_moda.inference.generate import generate_descriptions
+    tracker = JudgeTracker(None, eval_split, out_dir, n_samples=64, describe=generate_descriptions)
     Trainer(..., callbacks=[tracker])     # needs TrainingArguments(include_num_input_tokens_seen=...)
+
+The evaluation area judges text and does not generate it: `describe` is the caller's generation function, with
+the signature of `inference.generate.generate_descriptions` (the orchestration layer hands that one in).
 
 `every_steps=0` judges at each evaluation (and adds `eval_judge_<metric>` to the eval metrics, so
 `metric_for_best_model="eval_judge_overall"` works); `every_steps=K > 0` judges every K optimizer steps.
@@ -12,7 +16,7 @@ chart `<out_dir>/metrics_vs_tokens.png` is redrawn. Only the main process judges
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +29,6 @@ from .plots import plot_metrics_vs_tokens
 
 LOG_NAME = "judge_metrics.jsonl"
 PLOT_NAME = "metrics_vs_tokens.png"
-read_history = read_jsonl  # the points logged so far; a torn last line (killed run) is skipped
 
 
 def track_metrics(
@@ -39,21 +42,21 @@ def track_metrics(
     out_dir: str | Path,
     judge: Any = None,
     batch_size: int = 16,
-    max_new_tokens: int = 48,
+    max_new_tokens: int | None = None,
     prompt: str | None = None,
+    describe: Callable[..., list[str]],
 ) -> dict:
-    """Describe `images`, score them against `references`, append the point to the log, redraw the chart.
+    """Describe `images` with `describe`, score them against `references`, append the point to the log,
+    redraw the chart.
 
     Returns {metric: mean} for the five metrics and overall."""
-    from modeling_moda.inference.generate import generate_descriptions
-
     from . import get_judge
 
     judge = judge or get_judge("rules")
     was_training = model.training
     model.eval()
     try:
-        predictions = generate_descriptions(
+        predictions = describe(
             model,
             processor,
             list(images),
@@ -80,20 +83,26 @@ def track_metrics(
 
 
 class JudgeTracker(TrainerCallback):
-    """A `TrainerCallback` that runs `track_metrics` on the first `n_samples` items of `eval_split`."""
+    """A `TrainerCallback` that runs `track_metrics` on the first `n_samples` items of `eval_split`.
+
+    `processor=None` takes the Trainer's `processing_class` (so the tracker can be made before the model);
+    `max_new_tokens=None` takes the model's generation config.
+    """
 
     def __init__(
         self,
-        processor: Any,
+        processor: Any | None,
         eval_split: Any,
         out_dir: str | Path,
         judge: str = "rules",
         every_steps: int = 0,
         n_samples: int = 64,
         batch_size: int = 16,
-        max_new_tokens: int = 48,
+        max_new_tokens: int | None = None,
         image_column: str = "image",
         prompt: str | None = None,
+        *,
+        describe: Callable[..., list[str]],
     ):
         from . import get_judge
         from .run import references_of
@@ -108,15 +117,16 @@ class JudgeTracker(TrainerCallback):
         self.batch_size = batch_size
         self.max_new_tokens = max_new_tokens
         self.prompt = prompt
+        self.describe = describe
         self._last_step = -1
 
-    def _track(self, state: Any, model: Any) -> dict | None:
+    def _track(self, state: Any, model: Any, processing_class: Any = None) -> dict | None:
         if not state.is_world_process_zero or model is None or state.global_step == self._last_step:
             return None
         self._last_step = state.global_step
         return track_metrics(
             model,
-            self.processor,
+            self.processor or processing_class,
             self.images,
             self.references,
             step=state.global_step,
@@ -126,15 +136,16 @@ class JudgeTracker(TrainerCallback):
             batch_size=self.batch_size,
             max_new_tokens=self.max_new_tokens,
             prompt=self.prompt,
+            describe=self.describe,
         )
 
-    def on_step_end(self, args, state, control, model=None, **kwargs):
+    def on_step_end(self, args, state, control, model=None, processing_class=None, **kwargs):
         if self.every_steps > 0 and state.global_step % self.every_steps == 0:
-            self._track(state, model)
+            self._track(state, model, processing_class)
 
-    def on_evaluate(self, args, state, control, model=None, metrics=None, **kwargs):
+    def on_evaluate(self, args, state, control, model=None, processing_class=None, metrics=None, **kwargs):
         if self.every_steps != 0:
             return
-        means = self._track(state, model)
+        means = self._track(state, model, processing_class)
         if means is not None and metrics is not None:
             metrics.update({f"eval_judge_{m}": v for m, v in means.items() if v is not None})
