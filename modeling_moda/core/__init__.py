@@ -8,7 +8,7 @@
 - `datasets`: the one dataset loader (local folder, Hub id, revision).
 
 Layers: the remote-code files (configuration/modeling/processing/pipeline) -> core -> the areas (backends,
-data, encoder, training, evaluation, inference, serving), which never import each other (the backends, the
-chat endpoints, serve data and evaluation alike) -> cli and `pipeline` (orchestration). tests/test_layers.py
+data, encoder, training, evaluation, inference, serving), which never import each other except the backends
+(the chat endpoints behind teachers and judges) -> cli and `pipeline` (orchestration). tests/test_layers.py
 checks it.
 """
