@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from transformers import AutoConfig, PreTrainedConfig
-from transformers.configuration_utils import SubConfigSpec
+from transformers import CONFIG_MAPPING, AutoConfig, PreTrainedConfig
 
 IMAGE_TOKEN = "<image>"
 
@@ -40,6 +39,16 @@ OPT_125M = {
 }
 
 
+def _sub_config(value: dict | PreTrainedConfig | None, model_type: str, defaults: dict) -> PreTrainedConfig:
+    """A sub-config from a config, a dict (its `model_type` or the default one) or None (the defaults)."""
+    if isinstance(value, PreTrainedConfig):
+        return value
+    if value is None:
+        value = {"model_type": model_type, **defaults}
+    value = dict(value)
+    return CONFIG_MAPPING[value.pop("model_type", model_type)](**value)
+
+
 class ModaConfig(PreTrainedConfig):
     """Configuration of a MODA model.
 
@@ -61,12 +70,8 @@ class ModaConfig(PreTrainedConfig):
     """
 
     model_type = "moda"
-    sub_configs_defaults = {
-        "vision_config": SubConfigSpec(
-            config_class=AutoConfig, model_type="clip_vision_model", init_kwargs=CLIP_VIT_B32
-        ),
-        "text_config": SubConfigSpec(config_class=AutoConfig, model_type="opt", init_kwargs=OPT_125M),
-    }
+    # a plain `sub_configs` built in __post_init__ (not 5.2x's SubConfigSpec): vLLM pins transformers < 5.20
+    sub_configs = {"vision_config": AutoConfig, "text_config": AutoConfig}
 
     vision_config: dict | PreTrainedConfig | None = None
     text_config: dict | PreTrainedConfig | None = None
@@ -80,6 +85,8 @@ class ModaConfig(PreTrainedConfig):
     tie_word_embeddings: bool = False
 
     def __post_init__(self, **kwargs):
+        self.vision_config = _sub_config(self.vision_config, "clip_vision_model", CLIP_VIT_B32)
+        self.text_config = _sub_config(self.text_config, "opt", OPT_125M)
         super().__post_init__(**kwargs)
         if self.projector_type not in ("mlp", "linear"):
             raise ValueError(f"projector_type must be 'mlp' or 'linear', got {self.projector_type!r}")

@@ -11,11 +11,12 @@ import io
 import os
 import warnings
 from pathlib import Path
+from typing import Unpack
 
 import numpy as np
-import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 from transformers import BatchFeature, ProcessorMixin
+from transformers.processing_utils import MultiModalData, ProcessingKwargs
 
 IMAGE_TOKEN = "<image>"
 MAX_IMAGE_PIXELS = 89_478_485  # PIL's decompression-bomb threshold (~ 9459 x 9459)
@@ -109,6 +110,20 @@ def _array_to_image(array: np.ndarray) -> Image.Image:
     return Image.fromarray(array)
 
 
+class ModaProcessorKwargs(ProcessingKwargs, total=False):
+    """transformers' ProcessingKwargs (text_kwargs, images_kwargs and flat kwargs); MODA adds no key."""
+
+    # lowest-priority defaults (call kwargs override them); `_defaults` is read by every transformers 5.x
+    _defaults = {
+        "text_kwargs": {"padding": "longest", "return_tensors": "pt"},
+        "images_kwargs": {"return_tensors": "pt"},
+    }
+
+
+# text kwargs that `tokenizer.pad` takes as they are
+_PAD_KWARGS = ("padding", "max_length", "pad_to_multiple_of", "return_attention_mask", "verbose")
+
+
 def _as_list(value, n: int | None = None) -> list | None:
     if value is None:
         return None
@@ -120,6 +135,8 @@ def _as_list(value, n: int | None = None) -> list | None:
 
 class ModaProcessor(ProcessorMixin):
     """Wraps an image processor and a tokenizer; see the module docstring for the sample layout."""
+
+    valid_processor_kwargs = ModaProcessorKwargs
 
     def __init__(
         self,
@@ -139,32 +156,25 @@ class ModaProcessor(ProcessorMixin):
     def load_image(src, max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Image:
         return load_image(src, max_pixels=max_pixels)
 
-    def _encode_prefix(self, text: str) -> list[int]:
-        """Tokenizer start tokens, then text with each <image> expanded to N ids (prepended if absent)."""
-        start = self.tokenizer("", add_special_tokens=True)["input_ids"]  # e.g. OPT's </s> BOS
-        pieces = text.split(self.image_token)
-        if len(pieces) == 1:
-            pieces = ["", text]
-        ids = list(start)
-        for i, piece in enumerate(pieces):
-            if i > 0:
-                ids += [self.image_token_id] * self.num_image_tokens
-            if piece:
-                ids += self.tokenizer(piece, add_special_tokens=False)["input_ids"]
-        return ids
+    def replace_image_token(self, image_inputs: dict | None = None, image_idx: int = 0, **kwargs) -> str:
+        """What one `<image>` in the text expands to (transformers' placeholder-expansion hook)."""
+        return self.image_token * self.num_image_tokens
 
     def __call__(
         self,
         images=None,
         text: str | list[str] | None = None,
         suffix: str | list[str] | None = None,
-        return_tensors: str | None = "pt",
-        **kwargs,
+        **kwargs: Unpack[ModaProcessorKwargs],
     ) -> BatchFeature:
         """Images + optional prompt text (+ optional description `suffix`) -> model inputs.
 
-        Returns input_ids, attention_mask, pixel_values (when images are given) and labels (when suffix is).
-        Rows are always padded to the longest one; other tokenizer kwargs (e.g. `padding=True`) are ignored.
+        Returns input_ids, attention_mask, pixel_values (when images are given), labels (when suffix is) and
+        mm_token_type_ids (1 at image positions) with `return_mm_token_type_ids=True`. Keyword arguments
+        follow transformers' ProcessingKwargs: text ones (padding, truncation, max_length, pad_to_multiple_of,
+        padding_side, ...) go to the tokenizer, image ones (size, do_normalize, ...) to the image processor.
+        Truncation cuts the end of the description and keeps its EOS; the prompt and its image tokens are
+        never cut. Defaults: pad to the longest row, on the right for training rows, on the left for prompts.
         """
         images = _as_list(images)
         if images is not None and any(isinstance(im, (list, tuple)) for im in images):
@@ -179,36 +189,93 @@ class ModaProcessor(ProcessorMixin):
             if values is not None and len(values) != len(texts):
                 raise ValueError(f"{len(texts)} text(s) but {len(values)} {name}")
 
-        rows, labels = [], []
-        for i, prompt in enumerate(texts):
-            prefix = self._encode_prefix(prompt or "")
+        explicit_side = kwargs.get("padding_side", kwargs.get("text_kwargs", {}).get("padding_side"))
+        merged = self._merge_kwargs(
+            ModaProcessorKwargs, tokenizer_init_kwargs=self.tokenizer.init_kwargs, **kwargs
+        )
+        text_kwargs = merged["text_kwargs"]
+        return_tensors = text_kwargs.pop("return_tensors", None)
+        # a flat processor kwarg in transformers >= 5.20, a text kwarg before
+        return_mm_token_type_ids = bool(
+            text_kwargs.pop("return_mm_token_type_ids", None) or merged.get("return_mm_token_type_ids")
+        )
+        return_text_replacement_offsets = bool(
+            text_kwargs.pop("return_text_replacement_offsets", None)
+            or merged.get("return_text_replacement_offsets")
+        )
+        return_token_type_ids = text_kwargs.pop("return_token_type_ids", None)
+        add_special_tokens = text_kwargs.pop("add_special_tokens", None) is not False
+        truncation = text_kwargs.pop("truncation", None)
+        max_length = text_kwargs.get("max_length")
+        text_kwargs.pop("padding_side", None)  # the tokenizer's own side; ours depends on the row kind
+        pad_kwargs = {key: text_kwargs.pop(key) for key in _PAD_KWARGS if key in text_kwargs}
+        unsupported = sorted(key for key, value in text_kwargs.items() if value not in (None, False))
+        if unsupported:
+            raise ValueError(f"ModaProcessor does not support the text keyword argument(s) {unsupported}")
+
+        # truncation=True without max_length means the tokenizer's model_max_length, as in tokenizers
+        limit = max_length if max_length is not None else self.tokenizer.model_max_length
+        truncate = truncation not in (None, False, "do_not_truncate")
+        # every sample has an image: a prompt without <image> gets it first (also with cached vision_embeds)
+        prompts = [p if self.image_token in (p or "") else self.image_token + (p or "") for p in texts]
+        replacements = [self.replace_image_token()] * sum(p.count(self.image_token) for p in prompts)
+        prompts, replacement_offsets = self.get_text_with_replacements(prompts, replacements)
+        prefixes = self.tokenizer(prompts, add_special_tokens=add_special_tokens)["input_ids"]
+        rows, is_target = [], []
+        for i, prefix in enumerate(prefixes):
             target = []
             if suffixes is not None:
                 target = self.tokenizer(suffixes[i], add_special_tokens=False)["input_ids"]
+                if truncate:
+                    room = limit - len(prefix) - 1  # - 1: the EOS always stays
+                    if room < 0:
+                        raise ValueError(
+                            f"sample {i}: max_length={limit} leaves no room for the description: the prompt "
+                            f"with its {self.num_image_tokens} image token(s) takes {len(prefix)} tokens"
+                        )
+                    target = target[:room]
                 target = target + [self.tokenizer.eos_token_id]
+            elif truncate and len(prefix) > limit:
+                raise ValueError(
+                    f"sample {i}: the prompt with its {self.num_image_tokens} image token(s) takes "
+                    f"{len(prefix)} tokens, more than max_length={limit} (prompts are never truncated)"
+                )
             rows.append(prefix + target)
-            labels.append([-100] * len(prefix) + target)
+            is_target.append([0] * len(prefix) + [1] * len(target))
+
         # training rows pad on the right; generation prompts on the left (batched == single)
-        side = "right" if suffixes is not None else "left"
-        width = max(len(r) for r in rows)
-        pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-
-        def pad(seq: list[int], value: int) -> list[int]:
-            fill = [value] * (width - len(seq))
-            return seq + fill if side == "right" else fill + seq
-
-        data = {
-            "input_ids": [pad(r, pad_id) for r in rows],
-            "attention_mask": [pad([1] * len(r), 0) for r in rows],
-        }
+        pad_kwargs["padding_side"] = explicit_side or ("right" if suffixes is not None else "left")
+        # token_type_ids mark the description (1) as in PaliGemma; the tokenizer pads them with 0
+        data = dict(self.tokenizer.pad({"input_ids": rows, "token_type_ids": is_target}, **pad_kwargs))
+        token_type_ids = data.pop("token_type_ids")
         if suffixes is not None:
-            data["labels"] = [pad(lab, -100) for lab in labels]
+            data["labels"] = [
+                [t if keep else -100 for t, keep in zip(ids, kinds, strict=True)]
+                for ids, kinds in zip(data["input_ids"], token_type_ids, strict=True)
+            ]
+        if return_token_type_ids:
+            data["token_type_ids"] = token_type_ids
+        if return_mm_token_type_ids:  # 1 = image position (transformers' modality ids)
+            data["mm_token_type_ids"] = [
+                [int(t == self.image_token_id) for t in ids] for ids in data["input_ids"]
+            ]
+        if return_text_replacement_offsets:  # where each <image> went (vLLM locates placeholders with them)
+            data["text_replacement_offsets"] = replacement_offsets
         if images is not None:
-            pixels = self.image_processor([self.load_image(im) for im in images], return_tensors="pt")
+            pixels = self.image_processor([self.load_image(im) for im in images], **merged["images_kwargs"])
             data["pixel_values"] = pixels["pixel_values"]  # [B, 3, H, W]
-        if return_tensors == "pt":
-            data = {k: v if isinstance(v, torch.Tensor) else torch.tensor(v) for k, v in data.items()}
-        return BatchFeature(data=data)
+        return BatchFeature(
+            data=data, tensor_type=return_tensors, skip_tensor_conversion=["text_replacement_offsets"]
+        )
+
+    def _get_num_multimodal_tokens(
+        self, image_sizes: list[list[int]] | None = None, **kwargs
+    ) -> MultiModalData:
+        """Placeholder tokens per image of (height, width) `image_sizes`: always `num_image_tokens` (vLLM)."""
+        if image_sizes is None:
+            return MultiModalData()
+        count = len(image_sizes)
+        return MultiModalData(num_image_tokens=[self.num_image_tokens] * count, num_image_patches=[1] * count)
 
     def post_process_image_text_to_text(self, generated_outputs, skip_special_tokens: bool = True, **kwargs):
         return self.tokenizer.batch_decode(

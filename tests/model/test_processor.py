@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
+from transformers.processing_utils import MultiModalData
 
-from modeling_moda.processing_moda import MAX_IMAGE_PIXELS, load_image
+from modeling_moda.processing_moda import MAX_IMAGE_PIXELS, ModaProcessor, load_image
 
 from .conftest import make_images
 
@@ -143,3 +145,111 @@ def test_chat_template_matches_plain_prompt(tiny):
     plain = processor(images=images, text="a red")
     assert via_chat["input_ids"].tolist() == plain["input_ids"].tolist()
     assert np.allclose(via_chat["pixel_values"].numpy(), plain["pixel_values"].numpy())
+
+
+def _processor_with(tiny, num_image_tokens: int) -> ModaProcessor:
+    processor = tiny[1]
+    return ModaProcessor(processor.image_processor, processor.tokenizer, num_image_tokens=num_image_tokens)
+
+
+def test_truncation_keeps_the_image_tokens_and_ends_with_eos(tiny):
+    processor = _processor_with(tiny, num_image_tokens=3)
+    tok = processor.tokenizer
+    long = "A navy blue cotton t-shirt for men with a round neck and short sleeves, for casual wear."
+    full = processor(images=make_images(1), suffix=long)
+    assert full["input_ids"].shape[1] > 12
+    batch = processor(
+        images=make_images(2), text=["", "a red"], suffix=[long, long], truncation=True, max_length=12
+    )
+    ids, labels = batch["input_ids"], batch["labels"]
+    assert ids.shape == (2, 12) and bool(batch["attention_mask"].all())
+    for row in range(2):
+        assert ids[row].tolist().count(processor.image_token_id) == 3
+        assert ids[row, -1] == tok.eos_token_id and labels[row, -1] == tok.eos_token_id
+    # the description's start survives, only its end is cut
+    described = labels[0][labels[0] != -100].tolist()
+    assert described[:-1] == full["labels"][0][full["labels"][0] != -100].tolist()[: len(described) - 1]
+    assert (
+        processor(images=make_images(1), suffix="A red dress.", truncation=False, max_length=4)[
+            "input_ids"
+        ].shape[1]
+        > 4
+    )
+    with pytest.raises(ValueError, match="sample 0: max_length=4 leaves no room"):
+        processor(images=make_images(1), suffix="A red dress.", truncation=True, max_length=4)
+    with pytest.raises(ValueError, match="prompts are never truncated"):
+        processor(images=make_images(1), text="a red dress", truncation=True, max_length=3)
+
+
+def test_padding_max_length_and_pad_to_multiple_of(tiny):
+    processor = tiny[1]
+    tok = processor.tokenizer
+    train = processor(
+        images=make_images(2), suffix=["A belt.", "A red floral dress."], padding="max_length", max_length=16
+    )
+    assert train["input_ids"].shape == (2, 16) and train["labels"].shape == (2, 16)
+    short = int(train["attention_mask"][0].sum())
+    assert train["input_ids"][0, short:].tolist() == [tok.pad_token_id] * (16 - short)  # training rows: right
+    assert train["labels"][0, short:].tolist() == [-100] * (16 - short)
+    prompts = processor(images=make_images(1), text="a red", padding="max_length", max_length=8)
+    assert prompts["attention_mask"][0].tolist() == [0] * 4 + [1] * 4  # prompts: left
+    assert processor(images=make_images(1), text="a red", pad_to_multiple_of=8)["input_ids"].shape == (1, 8)
+    red = len(tok("a red", add_special_tokens=False)["input_ids"])
+    right = processor(images=make_images(2), text=["", "a red"], padding_side="right")
+    assert right["attention_mask"][0].tolist() == [1, 1] + [0] * red  # an explicit side wins
+    ragged = processor(text=["", "a red"], padding=False, return_tensors=None)
+    assert [len(row) for row in ragged["input_ids"]] == [
+        2,
+        2 + len(tok("a red", add_special_tokens=False)["input_ids"]),
+    ]
+
+
+def test_image_kwargs_reach_the_image_processor(tiny):
+    processor = tiny[1]
+    images = make_images(2)
+    normalized = processor(images=images)["pixel_values"]
+    raw = processor(images=images, do_normalize=False)["pixel_values"]
+    assert float(raw.min()) >= 0.0 and float(raw.max()) <= 1.0 and float(normalized.min()) < 0.0
+    resized = processor(
+        images=images, images_kwargs={"size": {"shortest_edge": 16}, "crop_size": {"height": 16, "width": 16}}
+    )
+    assert resized["pixel_values"].shape == (2, 3, 16, 16)
+
+
+def test_unknown_kwarg_is_ignored_with_a_warning_like_transformers_processors(tiny):
+    from transformers.testing_utils import CaptureLogger
+    from transformers.utils import logging
+
+    processor = tiny[1]
+    with CaptureLogger(logging.get_logger("transformers.processing_utils")) as captured:
+        batch = processor(images=make_images(1), text="a red", moda_unknown_option=3)
+    assert (
+        "`moda_unknown_option` is not a valid argument for this processor and will be ignored" in captured.out
+    )
+    assert batch["input_ids"].tolist() == processor(images=make_images(1), text="a red")["input_ids"].tolist()
+    with pytest.raises(
+        ValueError, match="does not support the text keyword argument.*return_offsets_mapping"
+    ):
+        processor(images=make_images(1), return_offsets_mapping=True)
+
+
+def test_mm_token_type_ids_mark_exactly_the_image_positions(tiny):
+    processor = _processor_with(tiny, num_image_tokens=4)
+    batch = processor(
+        images=make_images(2), text=["", "Describe: <image> now"], return_mm_token_type_ids=True
+    )
+    ids, kinds = batch["input_ids"], batch["mm_token_type_ids"]
+    assert kinds.shape == ids.shape and kinds.sum(dim=1).tolist() == [4, 4]
+    assert torch.equal(kinds.bool(), ids == processor.image_token_id)
+    assert "mm_token_type_ids" not in processor(images=make_images(1))  # only on request, as in transformers
+
+
+def test_get_num_multimodal_tokens_and_replacement_offsets(tiny):
+    processor = _processor_with(tiny, num_image_tokens=3)
+    counts = processor._get_num_multimodal_tokens(image_sizes=[[40, 48], [1000, 600]])
+    assert isinstance(counts, MultiModalData)
+    assert counts.num_image_tokens == [3, 3] and counts.num_image_patches == [1, 1]
+    assert "num_image_tokens" not in processor._get_num_multimodal_tokens()
+    out = processor(images=make_images(1), text="Describe: <image>", return_text_replacement_offsets=True)
+    [[offset]] = out["text_replacement_offsets"]
+    assert offset["type"] == "image" and offset["replacement"] == "<image>" * 3 and offset["span"] == (10, 17)
