@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.slow
 def test_two_process_cpu_run(tiny_recipe, tmp_path):
-    recipe = tiny_recipe(num_epochs=1, eval_strategy="no", save_strategy="no", load_best_model_at_end=False)
+    recipe = tiny_recipe(num_train_epochs=1, eval_strategy="no", save_strategy="no")
     command = [
         sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
         str(ROOT / "recipes" / "train.py"), str(recipe),
