@@ -88,3 +88,8 @@ class ScriptedOpenAIServer:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def keep_the_draft(body: dict) -> str:
+    """A refiner's reply keeping the draft: small-v1's Prompt II ends with the draft as the JSON to return."""
+    return body["messages"][-1]["content"].splitlines()[-1]

@@ -19,14 +19,9 @@ from modeling_moda.backends.smollm2 import free_port
 from modeling_moda.data.build import build_dataset
 from modeling_moda.data.config import load_build_config
 
-from ..scripted_openai import ScriptedOpenAIServer
+from ..scripted_openai import ScriptedOpenAIServer, keep_the_draft
 
 ITEMS = 6
-
-
-def echo_draft(body: dict) -> str:
-    """A refiner that keeps the draft: small-v1's Prompt II ends with the draft as the JSON to reply with."""
-    return body["messages"][-1]["content"].splitlines()[-1]
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +59,7 @@ def test_dead_endpoint_exits_non_zero_then_the_rerun_completes(catalog: Path, tm
     assert f"{url} (model m): unreachable" in dead.stderr and "Traceback" not in dead.stderr
     assert _finished(out) == []
 
-    server = ScriptedOpenAIServer([], default=echo_draft, port=port)  # the endpoint is back
+    server = ScriptedOpenAIServer([], default=keep_the_draft, port=port)  # the endpoint is back
     try:
         back = subprocess.run(command, capture_output=True, text=True, timeout=300)
     finally:
@@ -78,7 +73,7 @@ def test_dead_endpoint_exits_non_zero_then_the_rerun_completes(catalog: Path, tm
 
 def test_failing_endpoint_stops_the_build_and_the_rerun_repeats_no_finished_call(catalog: Path, tmp_path):
     # three good replies, then HTTP 500 twice (no transport retries): two failures in a row = down
-    server = ScriptedOpenAIServer([(200, echo_draft)] * 3 + [(500, "")] * 2, default=echo_draft)
+    server = ScriptedOpenAIServer([(200, keep_the_draft)] * 3 + [(500, "")] * 2, default=keep_the_draft)
     try:
         config = load_build_config(
             _config(tmp_path / "b.yaml", server.url, max_retries=0, max_consecutive_failures=2)

@@ -162,7 +162,8 @@ def test_live_smollm2_server(openai_server, smollm2_dir, tmp_path):
 
 @pytest.mark.slow
 def test_transformers_judge_same_prompt_and_schema(smollm2_dir, tmp_path):
-    """The local-model judge: in-process SmolLM2 answers the same prompt; scored in range or unscored."""
+    """The local-model judge: in-process SmolLM2 gets the OpenAI judge's prompt, and its greedy reply (JSON
+    cut off after 48 tokens) is repaired and validated by the same schema into in-range scores."""
     judge = get_judge(
         "transformers",
         model=str(smollm2_dir),
@@ -171,11 +172,15 @@ def test_transformers_judge_same_prompt_and_schema(smollm2_dir, tmp_path):
         max_tokens=48,
     )
     assert judge.name == "transformers"
-    (s,) = judge.score(["A navy blue t-shirt for men, casual."], [REF])
-    assert s.scored or s.error.startswith("no valid judge reply")
-    if s.scored:
-        assert all(v is None or 0 <= v <= 10 for v in s.scores.values())
-    assert judge.totals["requests"] == 1
+    prediction = "A navy blue t-shirt for men, casual."
+    remote = get_judge("openai", base_url=f"http://127.0.0.1:{free_port()}/v1", model="m")  # sends nothing
+    assert judge.messages(prediction, REF) == remote.messages(prediction, REF)
+    (s,) = judge.score([prediction], [REF])
+    assert s.scored, s.error
+    assert set(s.scores) >= {"color_accuracy", "category_accuracy", "gender_accuracy", "factual_consistency"}
+    assert all(v is None or 0 <= v <= 10 for v in s.scores.values())
+    assert s.scores["gender_accuracy"] in (0, 10) and s.scores["category_accuracy"] in (0, 10)
+    assert judge.totals["requests"] == 1 and judge.totals["invalid_replies"] == 0
 
 
 def test_json_mode_is_requested_when_asked(scripted, tmp_path):
