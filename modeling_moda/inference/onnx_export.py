@@ -290,6 +290,7 @@ def export_onnx(model_dir: str, out_dir: str, quantize: str | None = None) -> di
         "opset": OPSET,
         "torch": torch.__version__,
         "graphs": {g: {d: str(graph_path(out, g, d).relative_to(out)) for d in dtypes} for g in GRAPHS},
+        "source_parameters": model.num_parameters(),
         "num_layers": num_layers,
         "image_token_id": model.config.image_token_id,
         "num_image_tokens": model.config.num_image_tokens,

@@ -78,19 +78,28 @@ class OnnxModa:
         embeds[is_image] = image_features.reshape(-1, embeds.shape[-1]).astype(embeds.dtype)
         return embeds
 
-    def empty_past(self, batch: int) -> dict[str, np.ndarray]:
+    def empty_past(self, batch: int) -> dict[str, ort.OrtValue]:
         return {
-            i.name: np.zeros((batch, i.shape[1], 0, i.shape[3]), dtype=np.float32) for i in self.past_inputs
+            i.name: ort.OrtValue.ortvalue_from_numpy(np.zeros((batch, i.shape[1], 0, i.shape[3]), np.float32))
+            for i in self.past_inputs
         }
 
     def step(
-        self, inputs_embeds: np.ndarray, attention_mask: np.ndarray, past: dict[str, np.ndarray]
-    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """One decoder call: (logits [B, T, V], the cache for the next call)."""
-        feed = {"inputs_embeds": inputs_embeds, "attention_mask": attention_mask.astype(np.int64), **past}
-        logits, *present = self.decoder.run(None, feed)
-        next_past = {i.name: p for i, p in zip(self.past_inputs, present, strict=True)}
-        return logits, next_past
+        self, inputs_embeds: np.ndarray, attention_mask: np.ndarray, past: dict[str, ort.OrtValue]
+    ) -> tuple[np.ndarray, dict[str, ort.OrtValue]]:
+        """One decoder call: (logits [B, T, V], the cache for the next call). The cache stays in ONNX
+        Runtime's memory between calls (I/O binding): only the logits are copied out."""
+        binding = self.decoder.io_binding()
+        binding.bind_cpu_input("inputs_embeds", np.ascontiguousarray(inputs_embeds, dtype=np.float32))
+        binding.bind_cpu_input("attention_mask", np.ascontiguousarray(attention_mask, dtype=np.int64))
+        for name, value in past.items():
+            binding.bind_ortvalue_input(name, value)
+        binding.bind_output("logits")
+        for name in self.present_names:
+            binding.bind_output(name)
+        self.decoder.run_with_iobinding(binding)
+        logits, *present = binding.get_outputs()
+        return logits.numpy(), {i.name: p for i, p in zip(self.past_inputs, present, strict=True)}
 
 
 def greedy_generate(
