@@ -39,12 +39,12 @@ QUICKSTART_RECIPE: dict[str, Any] = {
     "num_image_tokens": 16,
     "projector_type": "linear",
     "learning_rate": 2e-3,
-    "lr_scheduler": "step_decay",
+    "lr_scheduler_type": "constant",
     "lr_decay_factor": 0.8,
     "lr_decay_every_epochs": 2,
-    "batch_size": 32,
+    "per_device_train_batch_size": 32,
     "gradient_accumulation_steps": 1,
-    "num_epochs": 20,
+    "num_train_epochs": 20,
     "eval_strategy": "epoch",
     "save_strategy": "epoch",
     "save_total_limit": 1,
@@ -73,12 +73,12 @@ def _stage(name: str, timings: dict[str, float], done: bool, fn, *args, **kwargs
 
 def quickstart_config(out: Path, epochs: float | None = None, seed: int = 42) -> Any:
     """The training recipe of the quickstart model, writing into `out`."""
-    from modeling_moda.training.config import RecipeConfig
+    from modeling_moda.training.config import parse_recipe
 
     recipe = dict(QUICKSTART_RECIPE, dataset=str(out / "dataset"), output_dir=str(out), seed=seed)
     if epochs is not None:
-        recipe["num_epochs"] = epochs
-    return RecipeConfig(**recipe)
+        recipe["num_train_epochs"] = epochs
+    return parse_recipe(**recipe)
 
 
 def make_catalog(catalog: Path, items: int, seed: int, workers: int | None) -> None:
@@ -100,7 +100,9 @@ def train_model(config: Any) -> Any:
     """Stage 3: train MODA on the dataset as the recipe says (model/ under the run directory)."""
     from modeling_moda.training.run import train
 
-    return train(config)
+    from .train import judge_callbacks
+
+    return train(config, callbacks=judge_callbacks(config))
 
 
 def evaluate_model(model_dir: Path, dataset: Path, eval_dir: Path) -> Any:

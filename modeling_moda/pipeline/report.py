@@ -37,7 +37,7 @@ def write_quickstart_report(out: str | Path, summary: dict[str, Any]) -> Path:
     stages = {
         "catalog": "synthetic product photos + Kaggle-style styles.csv (`catalog/`)",
         "dataset": f"template teacher + refiner, splits {splits} (`dataset/`)",
-        "train": f"{recipe['num_epochs']:g} epochs, feature cache, step-decay lr (`model/`)",
+        "train": f"{recipe['num_train_epochs']:g} epochs, feature cache, step-decay lr (`model/`)",
         "evaluate": f"rules judge on the {summary['n_test']} test items (`eval/report.md`)",
         "describe": f"{len(summary['described'])} held-out images via `pipeline('image-to-text')`",
     }
