@@ -115,6 +115,7 @@ def test_threads_share_one_cache(tmp_path):
     assert len(JsonlCache(path)) == 200 and _lines(path) == 200
 
 
+@pytest.mark.slow  # starts a writer process
 def test_resume_after_sigkill_loses_nothing_and_repeats_nothing(tmp_path):
     path, n = tmp_path / "cache.jsonl", 400
     cmd = [sys.executable, "-c", WORKER, str(path), str(n)]
@@ -142,6 +143,7 @@ def test_resume_after_sigkill_loses_nothing_and_repeats_nothing(tmp_path):
     assert all(final.get(_key(i))["item"] == str(i) for i in range(n))
 
 
+@pytest.mark.slow  # starts a writer process
 def test_sigkill_mid_line_leaves_a_torn_line_that_the_next_run_drops(tmp_path):
     """A writer killed between the two halves of a line (forced here) cannot corrupt the cache."""
     path = tmp_path / "cache.jsonl"

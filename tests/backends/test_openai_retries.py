@@ -11,6 +11,8 @@ from modeling_moda.backends.smollm2 import free_port
 
 from ..scripted_openai import ScriptedOpenAIServer
 
+pytestmark = pytest.mark.slow  # each test starts an HTTP server
+
 MESSAGES = [{"role": "user", "content": "hi"}]
 
 

@@ -6,6 +6,8 @@ from modeling_moda.backends import BackendError
 from modeling_moda.backends.json_repair import InvalidReply, parse_json_reply
 from modeling_moda.backends.openai_backend import OpenAIChat
 
+pytestmark = pytest.mark.slow  # a `transformers serve` process on SmolLM2
+
 SCHEMA = {
     "type": "object",
     "properties": {"description": {"type": "string", "minLength": 1}, "colors": {"type": "array"}},

@@ -10,6 +10,8 @@ import pytest
 from modeling_moda.backends import BackendError
 from modeling_moda.backends.smollm2 import LocalOpenAIServer, export_folder, free_port
 
+pytestmark = pytest.mark.slow  # SmolLM2 export, server processes
+
 
 def test_gguf_found_without_importing_the_package():
     code = (

@@ -8,6 +8,8 @@ from PIL import Image
 from modeling_moda.backends import BackendError, get_chat_backend, image_to_data_url
 from modeling_moda.backends.transformers_backend import TransformersChat
 
+pytestmark = pytest.mark.slow  # SmolLM2 in process
+
 HELLO = [{"role": "user", "content": "Say hello."}]
 COLOUR = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What colour is the sky?"}]
 

@@ -71,6 +71,7 @@ def test_dead_endpoint_exits_non_zero_then_the_rerun_completes(catalog: Path, tm
     assert (out / "README.md").is_file()
 
 
+@pytest.mark.slow  # starts an HTTP server
 def test_failing_endpoint_stops_the_build_and_the_rerun_repeats_no_finished_call(catalog: Path, tmp_path):
     # three good replies, then HTTP 500 twice (no transport retries): two failures in a row = down
     server = ScriptedOpenAIServer([(200, keep_the_draft)] * 3 + [(500, "")] * 2, default=keep_the_draft)

@@ -55,6 +55,7 @@ def _judge(url, cache, **kw):
     )
 
 
+@pytest.mark.slow  # starts an HTTP server
 def test_repair_retry_cache_and_cost(scripted, tmp_path):
     # sample 0: HTTP 500 then a malformed reply (repaired); sample 1: schema-invalid, then valid on re-ask
     server = scripted([(500, ""), (200, MALFORMED), (200, '{"color_accuracy": 15}')])
@@ -80,6 +81,7 @@ def test_repair_retry_cache_and_cost(scripted, tmp_path):
     assert [s.scores for s in second] == [s.scores for s in first] and all(s.cached for s in second)
 
 
+@pytest.mark.slow  # starts an HTTP server
 def test_invalid_replies_exhaust_retries_and_leave_sample_unscored(scripted, tmp_path):
     server = scripted([(200, "I think it is good.")] * 3)
     (s,) = _judge(server.url, tmp_path / "c.jsonl", max_invalid_retries=2).score(["A tee"], [REF])
@@ -87,6 +89,7 @@ def test_invalid_replies_exhaust_retries_and_leave_sample_unscored(scripted, tmp
     assert len(server.requests) == 3
 
 
+@pytest.mark.slow  # starts an HTTP server
 def test_retries_spent_leave_the_sample_unscored_with_the_reason(scripted, tmp_path):
     server = scripted([(503, "")] * 2)
     (s,) = _judge(server.url, tmp_path / "c.jsonl", max_retries=1).score(["A navy tee"], [REF])
@@ -105,6 +108,7 @@ def test_dead_endpoint_stops_moda_evaluate_with_exit_1_and_no_report(tmp_path, c
     assert not (out / "metrics.json").exists() and not (out / "report.md").exists()
 
 
+@pytest.mark.slow  # starts an HTTP server
 def test_refused_key_stops_the_judge_and_the_rerun_repeats_no_finished_call(scripted, tmp_path):
     server = scripted([(200, VALID), (401, "")])
     preds = ["A navy tee", "A blue t-shirt"]
@@ -124,6 +128,7 @@ def test_reply_rules_and_prompt_file():
         load_prompt("judge_v0")
 
 
+@pytest.mark.slow  # starts an HTTP server
 def test_image_goes_to_vision_judges_as_a_data_url(scripted, tmp_path):
     server = scripted([])
     judge = _judge(server.url, tmp_path / "c.jsonl", use_images=True)
@@ -183,6 +188,7 @@ def test_transformers_judge_same_prompt_and_schema(smollm2_dir, tmp_path):
     assert judge.totals["requests"] == 1 and judge.totals["invalid_replies"] == 0
 
 
+@pytest.mark.slow  # starts an HTTP server
 def test_json_mode_is_requested_when_asked(scripted, tmp_path):
     server = scripted([])
     _judge(server.url, tmp_path / "c.jsonl", json_mode=True).score(["A navy tee"], [REF])

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
@@ -55,6 +56,7 @@ FRESH_PROCESS = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # starts a Python process
 def test_fresh_process_loads_model_processor_and_pipelines(tiny, tiny_dir, tmp_path):
     model, processor = tiny
     images = make_images(2, seed=5)

@@ -65,6 +65,7 @@ KILLER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # starts training processes
 def test_resume_after_sigkill_continues_the_same_loss_curve(tiny_recipe, tmp_path):
     common = {"save_strategy": "steps", "save_steps": 2, "eval_strategy": "no", "num_train_epochs": 3}
     reference = train(parse_recipe([str(tiny_recipe(output_dir=str(tmp_path / "ref"), **common))]))
