@@ -1,0 +1,45 @@
+"""Attention goes through transformers' attention interface (what vLLM's Transformers backend plugs into)."""
+
+from __future__ import annotations
+
+import torch
+from transformers import AttentionInterface, AutoModelForImageTextToText
+from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+from .conftest import make_images
+
+
+def _load(model_dir, attn_implementation: str):
+    return AutoModelForImageTextToText.from_pretrained(
+        model_dir, trust_remote_code=True, attn_implementation=attn_implementation
+    ).eval()
+
+
+def test_eager_and_sdpa_give_the_same_logits(tiny, tiny_dir):
+    processor = tiny[1]
+    batch = processor(images=make_images(2), text=["", "a red"])  # left-padded: the mask matters
+    logits = {}
+    for impl in ("eager", "sdpa"):
+        model = _load(tiny_dir, impl)
+        assert model.config.text_config._attn_implementation == impl  # the LM sub-config follows
+        assert model.language_model.config._attn_implementation == impl
+        with torch.no_grad():
+            logits[impl] = model(**batch).logits  # [B, T, V]
+    real = batch["attention_mask"].bool()
+    assert torch.allclose(logits["eager"][real], logits["sdpa"][real], atol=1e-5)
+
+
+def test_every_lm_layer_dispatches_through_the_attention_interface(tiny, tiny_dir):
+    calls: list[str] = []
+
+    def probe(module, *args, **kwargs):
+        calls.append(type(module).__name__)
+        return sdpa_attention_forward(module, *args, **kwargs)
+
+    AttentionInterface.register("moda_probe", probe)  # vLLM registers its own kernel the same way
+    model = _load(tiny_dir, "moda_probe")
+    with torch.no_grad():
+        probed = model(**tiny[1](images=make_images(1), text="a red")).logits
+        reference = tiny[0](**tiny[1](images=make_images(1), text="a red")).logits
+    assert calls.count("OPTAttention") == model.config.text_config.num_hidden_layers
+    assert torch.allclose(probed, reference, atol=1e-5)
