@@ -43,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--judge-concurrency", type=int, default=4)
     parser.add_argument("--limit", type=int, help="evaluate only the first N items of the split")
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--max-new-tokens", type=int, default=48)
+    parser.add_argument("--max-new-tokens", type=int, help="default: the model's generation config")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, or auto")
     parser.add_argument("--dtype", default="float32", help="float32 (default), bfloat16, float16 or auto")
     parser.add_argument("--grid-size", type=int, default=12, help="images in samples.png")

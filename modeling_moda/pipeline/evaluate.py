@@ -22,7 +22,7 @@ def evaluate_model(
     compare_judge: Any = None,
     limit: int | None = None,
     batch_size: int = 16,
-    max_new_tokens: int = 48,
+    max_new_tokens: int | None = None,
     device: str = "cpu",
     dtype: str = "float32",
     grid_size: int = 12,
@@ -32,7 +32,7 @@ def evaluate_model(
 ) -> EvalResult:
     """Generate descriptions for `split` of `dataset` with the model in `model_dir`, score them with `judge`
     (a judge object from `get_judge`; default rules), optionally also with `compare_judge`, and write the
-    report to `out_dir`."""
+    report to `out_dir`. `max_new_tokens=None` takes the model's saved generation config."""
     judge = judge or get_judge("rules")
     rows = load_split(dataset, split, limit=limit)
     if image_column not in rows.column_names:
@@ -58,7 +58,7 @@ def evaluate_model(
         "split": split,
         "samples": len(rows),
         "generation_s": round(gen_s, 2),
-        "max_new_tokens": max_new_tokens,
+        "max_new_tokens": max_new_tokens or model.generation_config.max_new_tokens,
     }
     return judge_and_report(
         ids,
