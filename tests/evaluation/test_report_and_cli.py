@@ -2,10 +2,23 @@
 
 import json
 
+import pytest
 from PIL import Image
 
 from modeling_moda.cli import main
 from modeling_moda.evaluation import ALL_METRICS
+
+from ..scripted_openai import ScriptedOpenAIServer
+
+LLM_VERDICT = json.dumps(
+    {
+        "color_accuracy": 2.5,
+        "style_recognition": 10,
+        "category_accuracy": 0,
+        "gender_accuracy": 10,
+        "factual_consistency": 7.5,
+    }
+)
 
 
 def _png_ok(path):
@@ -49,6 +62,7 @@ def test_moda_evaluate_writes_report_and_pngs(tiny_model_dir, eval_dataset_dir, 
     assert "![samples](samples.png)" in report and "Color Accuracy" in report
 
 
+@pytest.mark.slow  # starts an HTTP server
 def test_rejudge_predictions_and_compare_judges(tiny_model_dir, eval_dataset_dir, tmp_path):
     first = tmp_path / "first"
     main(
@@ -67,27 +81,32 @@ def test_rejudge_predictions_and_compare_judges(tiny_model_dir, eval_dataset_dir
         ]
     )
     out = tmp_path / "again"
-    code = main(
-        [
-            "evaluate",
-            "--predictions",
-            str(first / "samples.jsonl"),
-            "--compare-judges",
-            "rules",
-            "rules",
-            "--out",
-            str(out),
-        ]
-    )
-    assert code == 0
+    # the other judge: the LLM judge on an OpenAI-compatible server that scripts one verdict for every sample
+    server = ScriptedOpenAIServer([], default=LLM_VERDICT)
+    try:
+        code = main(
+            ["evaluate", "--predictions", str(first / "samples.jsonl"), "--compare-judges", "rules", "openai",
+             "--judge-base-url", server.url, "--judge-model", "scripted", "--out", str(out)]
+        )  # fmt: skip
+    finally:
+        server.close()
+    assert code == 0 and len(server.requests) == 4
     result = json.loads((out / "metrics.json").read_text())
     assert result["run"]["samples"] == 4
-    assert result["metrics"] == json.loads((first / "metrics.json").read_text())["metrics"]
-    for metric in ("color_accuracy", "factual_consistency", "overall"):
-        assert result["agreement"][metric]["mean_abs_diff"] == 0
-    assert "Judge agreement" in (out / "report.md").read_text()
+    assert result["metrics"] == json.loads((first / "metrics.json").read_text())["metrics"]  # rules, again
     rows = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
-    assert rows[0]["other_judges"]["rules"]["scores"] == rows[0]["scores"]
+    llm = [row["other_judges"]["openai"]["scores"] for row in rows]
+    assert all(s["color_accuracy"] in (2.5, None) and s["factual_consistency"] == 7.5 for s in llm)
+    assert result["agreement"]["judges"] == ["rules", "openai"]
+    for metric in ("color_accuracy", "factual_consistency"):
+        pairs = [(row["scores"][metric], s[metric]) for row, s in zip(rows, llm, strict=True)]
+        pairs = [(a, b) for a, b in pairs if a is not None and b is not None]
+        reported = result["agreement"][metric]
+        assert reported["n"] == len(pairs) > 0
+        assert reported["mean_abs_diff"] == pytest.approx(
+            sum(abs(a - b) for a, b in pairs) / len(pairs), abs=1e-4
+        )
+    assert "Judge agreement" in (out / "report.md").read_text()
 
 
 def test_openai_judge_without_key_fails_clearly(
