@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from typing import Literal, get_args, get_origin
+from types import UnionType
+from typing import Literal, Union, get_args, get_origin
 
 from modeling_moda.training.config import ModaOptions
 
@@ -26,12 +27,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     options = parser.add_argument_group("model options (ModaConfig's fields)")
     for f in dataclasses.fields(ModaOptions):
         flag, kwargs = "--" + f.name.replace("_", "-"), {"default": f.default, "help": f.metadata["help"]}
-        if f.type is bool:
+        kind = f.type
+        if get_origin(kind) in (Union, UnionType):  # X | None -> X
+            kind = next(t for t in get_args(kind) if t is not type(None))
+        if kind is bool:
             options.add_argument(flag, action=argparse.BooleanOptionalAction, **kwargs)
-        elif get_origin(f.type) is Literal:
-            options.add_argument(flag, choices=get_args(f.type), **kwargs)
+        elif get_origin(kind) is Literal:
+            options.add_argument(flag, choices=get_args(kind), **kwargs)
         else:
-            options.add_argument(flag, type=f.type, **kwargs)
+            options.add_argument(flag, type=kind, **kwargs)
 
 
 def run(args: argparse.Namespace) -> int:
