@@ -229,5 +229,5 @@ def parse_recipe(argv: Sequence[str] = (), **keys: Any) -> Recipe:
     if from_file:
         raise ValueError(f"{where}unknown recipe keys {[k[2:] for k in from_file[::2]]}")
     if from_cli:
-        raise ValueError(f"unknown command-line arguments {from_cli}")
+        raise ValueError(f"unknown command-line arguments {from_cli} (recipe keys go as --key value)")
     return Recipe(*groups)
