@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 from ..core.lexicon import extract_attributes
@@ -36,7 +36,8 @@ __all__ = [
     "mean_ci",
 ]
 
-EVALUATE_MODULE_DIR = str(Path(__file__).parent / "moda_metrics")
+# a folder inside the installed package (evaluate.load takes a path)
+EVALUATE_MODULE_DIR = str(resources.files(__name__) / "moda_metrics")
 JUDGES = ("rules", "openai", "transformers")
 _LLM_JUDGE_OPTIONS = (
     "cache_path",
