@@ -13,7 +13,6 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 from typing import Any, get_type_hints
 
@@ -24,6 +23,7 @@ from transformers.trainer_utils import HubStrategy
 from trl import TrlParser
 
 from modeling_moda.configuration_moda import ModaConfig
+from modeling_moda.core.io import write_text
 
 # ModaConfig fields the builder derives from the backbones and the tokenizer: not recipe options
 _DERIVED = {"vision_config", "text_config", "image_token_id", "tie_word_embeddings"}
@@ -151,7 +151,7 @@ class ModaTrainingArguments(TrainingArguments):
         if self.eval_strategy == "no":
             self.load_best_model_at_end = False  # nothing to pick the best from
         if not torch.cuda.is_available():
-            self.dataloader_pin_memory = False
+            self.dataloader_pin_memory = False  # pinning needs an accelerator (it only warns on the CPU)
         if self.lr_decay_every_epochs is not None and self.lr_scheduler_type not in (
             "constant",
             "constant_with_warmup",
@@ -164,10 +164,6 @@ class ModaTrainingArguments(TrainingArguments):
 
 
 RECIPE_ARGUMENTS = (ModelArguments, ModaOptions, DataArguments, ModaTrainingArguments)
-
-
-def _plain(value: Any) -> Any:
-    return value.value if isinstance(value, Enum) else value
 
 
 @dataclass
@@ -184,22 +180,21 @@ class Recipe:
         return (self.model, self.options, self.data, self.training)
 
     def settings(self) -> dict[str, Any]:
-        """Every key of the four groups, flat (enums as their strings)."""
-        return {
-            f.name: _plain(getattr(group, f.name))
-            for group in self.groups
-            for f in dataclasses.fields(group)
-            if f.init
-        }
+        """Every key of the four groups, flat; TrainingArguments' own `to_dict` gives plain values for its
+        enums and config objects and masks its `*_token` fields."""
+        settings = {f.name: getattr(g, f.name) for g in self.groups[:3] for f in dataclasses.fields(g)}
+        return {**settings, **self.training.to_dict()}
 
     def to_dict(self) -> dict[str, Any]:
-        """The keys set away from their defaults, flat: a YAML that `parse_recipe` reads back."""
+        """The keys set away from their defaults, flat, no tokens: a YAML that `parse_recipe` reads back."""
         defaults = Recipe(*(type(group)() for group in self.groups)).settings()
-        return {key: value for key, value in self.settings().items() if value != defaults[key]}
+        return {
+            key: value
+            for key, value in self.settings().items()
+            if value != defaults[key] and not key.endswith("_token")
+        }
 
     def to_yaml(self, path: str | Path) -> None:
-        from modeling_moda.core.io import write_text
-
         write_text(path, yaml.safe_dump(self.to_dict(), sort_keys=False))
 
 

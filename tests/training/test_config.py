@@ -49,6 +49,7 @@ def test_yaml_then_command_line_fill_the_dataclasses(tmp_path):
     assert args.get_warmup_steps(100) == 10  # TrainingArguments reads a float in [0, 1) as a ratio
     assert recipe.data.dataset == "a" and recipe.options.num_image_tokens == 3
     assert args.remove_unused_columns is False and args.include_num_input_tokens_seen == "non_padding"
+    assert parse_recipe(["--hub_token", "hf_x"]).to_dict() == {}  # recipe.yaml never carries a token
 
 
 def test_model_options_are_modaconfig_fields():
