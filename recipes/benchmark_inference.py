@@ -6,7 +6,11 @@ Every model is built from a config with its published sizes and random weights (
   dynamic quantization (what `moda describe --quantize int8` runs);
 - GIT-base (`GitConfig()` defaults = microsoft/git-base: ViT-B/16 224 px + 6-layer BERT-style decoder);
 - BLIP-base (`BlipConfig()` defaults = Salesforce/blip-image-captioning-base: ViT-B/16 at 384 px + BERT-base);
-- ViT-GPT2 (VisionEncoderDecoder: ViT-base/16 224 px + GPT-2 124M with cross-attention).
+- ViT-GPT2 (VisionEncoderDecoder: ViT-base/16 224 px + GPT-2 124M with cross-attention);
+- the same MODA exported with `moda export onnx --quantize int8` and run by ONNX Runtime (`OnnxDescriber`),
+  fp32 and int8 graphs. The export happens once per run (or reuse one with `--onnx-dir`), and a text check
+  compares greedy descriptions of 16 varied images: ONNX Runtime fp32 / int8 and PyTorch int8 against
+  PyTorch fp32.
 
 Each model runs in its own subprocess (clean peak RSS, no shared caches), generates exactly 32 new tokens
 (greedy, KV cache on, EOS suppressed with `min_new_tokens`) for the same image, preprocessing and decoding
@@ -16,6 +20,7 @@ average is printed because other processes on a shared machine make them noisy.
 
     python recipes/benchmark_inference.py                       # all models
     python recipes/benchmark_inference.py --models moda-int8 git-base --runs 5 --threads 2
+    python recipes/benchmark_inference.py --models moda-fp32 moda-int8 moda-onnx-fp32 moda-onnx-int8 git-base
     python recipes/benchmark_inference.py --save-reference DIR  # for `moda describe` RSS on the seed shape
     python recipes/benchmark_inference.py --agreement           # int8 vs fp32 token agreement (reference)
     python recipes/benchmark_inference.py --quality DIR --dataset DS   # int8 vs fp32, rules judge
@@ -27,16 +32,20 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 
 TOKENS = 32
 PEERS = ("git-base", "blip-base", "vit-gpt2")
 MODAS = ("moda-plain", "moda-fp32", "moda-int8")
-PRECISION = {"moda-int8": "int8 dyn."}
+ONNX = {"moda-onnx-fp32": "fp32", "moda-onnx-int8": "int8"}  # ONNX Runtime on `moda export onnx` graphs
+ALL = MODAS + tuple(ONNX) + PEERS
+PRECISION = {"moda-int8": "int8 dyn.", "moda-onnx-fp32": "fp32 ORT", "moda-onnx-int8": "int8 dyn. ORT"}
 
 
 def test_image():
@@ -71,12 +80,75 @@ def reference_moda():
     return model, ModaProcessor(image_processor=image_processor, tokenizer=tokenizer)
 
 
-def build_runner(name: str) -> tuple[Callable[[list], int], int]:
+def varied_images(n: int = 16) -> list:
+    """`n` different garment photos for the text check: colours, backgrounds and proportions vary."""
+    from PIL import Image, ImageDraw
+
+    images = []
+    for i in range(n):
+        image = Image.new("RGB", (600, 800), (255 - 9 * i, 255 - 5 * i, 250))
+        colour = ((37 * i) % 256, (91 * i + 40) % 256, (153 * i + 80) % 256)
+        w = 120 + 15 * i
+        ImageDraw.Draw(image).rectangle([300 - w, 120 + 10 * i, 300 + w, 720 - 12 * i], fill=colour)
+        images.append(image)
+    return images
+
+
+def prepare_onnx(out: str) -> dict:
+    """Save the seed-shaped random MODA to OUT/torch and export it to OUT/onnx (fp32 + int8)."""
+    from modeling_moda.inference.onnx_export import export_onnx
+
+    model, processor = reference_moda()
+    model.save_pretrained(os.path.join(out, "torch"))
+    processor.save_pretrained(os.path.join(out, "torch"))
+    start = time.perf_counter()
+    info = export_onnx(os.path.join(out, "torch"), os.path.join(out, "onnx"), quantize="int8")
+    return {"export_s": round(time.perf_counter() - start, 1), "validation": info["validation"]}
+
+
+def text_check(onnx_dir: str, threads: int | None) -> dict:
+    """Share of the varied images whose 32-token greedy description equals PyTorch fp32's."""
+    import torch
+
+    from modeling_moda.inference.generate import describe_batch
+    from modeling_moda.inference.onnx_runtime import OnnxDescriber
+    from modeling_moda.inference.runtime import load_for_inference, quantize_int8
+
+    images = varied_images()
+    force = {"max_new_tokens": TOKENS, "min_new_tokens": TOKENS, "do_sample": False, "num_beams": 1}
+    model, processor = load_for_inference(os.path.join(onnx_dir, "torch"), device="cpu", dtype="float32")
+    with torch.inference_mode():
+        reference = describe_batch(model, processor, images, **force)
+        texts = {"torch int8": describe_batch(quantize_int8(model), processor, images, **force)}
+    for name, dtype in ONNX.items():
+        describer = OnnxDescriber(os.path.join(onnx_dir, "onnx"), dtype=dtype, num_threads=threads)
+        ids = describer.generate_ids(images, max_new_tokens=TOKENS, min_new_tokens=TOKENS)
+        texts[name] = [t.strip() for t in describer.processor.batch_decode(ids, skip_special_tokens=True)]
+    same = {k: sum(a == b for a, b in zip(v, reference, strict=True)) for k, v in texts.items()}
+    out = {f"{k} == torch fp32": f"{n}/{len(images)}" for k, n in same.items()}
+    return {**out, "distinct torch fp32 texts": len(set(reference)), "example": reference[0][:60]}
+
+
+def build_runner(name: str, onnx_dir: str | None = None) -> tuple[Callable[[list], int], int]:
     """(describe(images) -> new tokens per image, parameter count) for one benchmarked model."""
     import torch
 
     torch.manual_seed(0)
     force = {"max_new_tokens": TOKENS, "min_new_tokens": TOKENS, "do_sample": False, "num_beams": 1}
+    if name in ONNX:
+        from modeling_moda.inference.onnx_runtime import OnnxDescriber
+
+        export = os.path.join(onnx_dir, "onnx")
+        describer = OnnxDescriber(export, dtype=ONNX[name], num_threads=torch.get_num_threads())
+        with open(os.path.join(export, "onnx_export.json")) as f:
+            params = json.load(f)["source_parameters"]
+
+        def onnx_runner(images: list) -> int:
+            ids = describer.generate_ids(images, max_new_tokens=TOKENS, min_new_tokens=TOKENS)
+            describer.processor.batch_decode(ids, skip_special_tokens=True)
+            return ids.shape[1]
+
+        return onnx_runner, params
     if name in MODAS:
         from modeling_moda.inference.generate import describe_batch
         from modeling_moda.inference.runtime import prepare_model
@@ -139,7 +211,7 @@ def build_runner(name: str) -> tuple[Callable[[list], int], int]:
         image_processor = ViTImageProcessorPil(size={"height": 224, "width": 224})
         start = None
     else:
-        raise ValueError(f"unknown model {name!r}; expected one of {', '.join(MODAS + PEERS)}")
+        raise ValueError(f"unknown model {name!r}; expected one of {', '.join(ALL)}")
     params = sum(p.numel() for p in model.parameters())
 
     def peer(images: list) -> int:
@@ -168,16 +240,26 @@ def time_runs(describe: Callable[[list], int], batch: int, runs: int) -> float:
     return statistics.median(times)
 
 
-def worker(name: str, runs: int, batch_sizes: list[int]) -> dict:
+def worker(name: str, runs: int, batch_sizes: list[int], onnx_dir: str | None = None) -> dict:
     import torch
 
-    describe, params = build_runner(name)
+    describe, params = build_runner(name, onnx_dir)
     result = {"model": name, "params_m": params / 1e6, "threads": torch.get_num_threads()}
     with torch.inference_mode():
         for batch in batch_sizes:
             result[f"b{batch}_s"] = time_runs(describe, batch, runs)
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
+
+
+def run_child(argv: list[str], threads: int | None) -> dict | None:
+    """Run this script in a subprocess (clean peak RSS); its last stdout line is JSON. None on failure."""
+    cmd = [sys.executable, __file__, *argv] + (["--threads", str(threads)] if threads else [])
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        print(f"{' '.join(argv)}: failed\n{done.stderr[-3000:]}", file=sys.stderr)
+        return None
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def print_table(results: list[dict], batch_sizes: list[int]) -> None:
@@ -272,7 +354,7 @@ def quality(model_dir: str, dataset: str, split: str, limit: int | None) -> dict
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", nargs="+", default=list(MODAS + PEERS), choices=MODAS + PEERS)
+    parser.add_argument("--models", nargs="+", default=list(ALL), choices=ALL)
     parser.add_argument("--runs", type=int, default=3, help="timed runs per measurement (median)")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 16])
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
@@ -285,14 +367,22 @@ def main() -> int:
     parser.add_argument("--split", default="test")
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--save-reference", metavar="DIR", help="save the seed-shaped random MODA and exit")
+    parser.add_argument("--onnx-dir", help="folder for the ONNX rows' export (reused if it holds one)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--prepare-onnx", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.threads:
         import torch
 
         torch.set_num_threads(args.threads)
+    if args.prepare_onnx:
+        print(json.dumps(prepare_onnx(args.prepare_onnx)))
+        return 0
+    if args.worker == "text-check":
+        print(json.dumps(text_check(args.onnx_dir, args.threads)))
+        return 0
     if args.worker:
-        print(json.dumps(worker(args.worker, args.runs, args.batch_sizes)))
+        print(json.dumps(worker(args.worker, args.runs, args.batch_sizes, args.onnx_dir)))
         return 0
     if args.save_reference:  # e.g. to measure `moda describe` on the seed shape
         model, processor = reference_moda()
@@ -309,18 +399,27 @@ def main() -> int:
 
     print(f"{TOKENS} new tokens, greedy, KV cache; median of {args.runs} runs after a warm-up; "
           f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)  # fmt: skip
+    onnx_dir = None
+    if any(name in ONNX for name in args.models):
+        onnx_dir = args.onnx_dir or tempfile.mkdtemp(prefix="moda-bench-onnx-")
+        if not os.path.isfile(os.path.join(onnx_dir, "onnx", "onnx_export.json")):
+            prepared = run_child(["--prepare-onnx", onnx_dir], args.threads)
+            if prepared is None:
+                return 1
+            print(f"  ONNX export: {json.dumps(prepared)}", flush=True)
     results = []
     for name in args.models:
-        cmd = [sys.executable, __file__, "--worker", name, "--runs", str(args.runs)]
-        cmd += ["--batch-sizes", *map(str, args.batch_sizes)]
-        cmd += ["--threads", str(args.threads)] if args.threads else []
-        done = subprocess.run(cmd, capture_output=True, text=True)
-        if done.returncode != 0:
-            print(f"{name}: failed\n{done.stderr[-3000:]}", file=sys.stderr)
+        cmd = ["--worker", name, "--runs", str(args.runs), "--batch-sizes", *map(str, args.batch_sizes)]
+        results.append(run_child(cmd + (["--onnx-dir", onnx_dir] if onnx_dir else []), args.threads))
+        if results[-1] is None:
             return 1
-        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
         summary = {k: round(v, 3) for k, v in results[-1].items() if k != "model"}
         print(f"  {name}: {json.dumps(summary)}", flush=True)
+    if onnx_dir:
+        check = run_child(["--worker", "text-check", "--onnx-dir", onnx_dir], args.threads)
+        print(f"  greedy text, {TOKENS} tokens, {len(varied_images())} images: {json.dumps(check)}")
+        if not args.onnx_dir:
+            shutil.rmtree(onnx_dir)
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     print_table(results, args.batch_sizes)
     if args.json:
