@@ -146,6 +146,7 @@ def image_http_server(tmp_path):
     server.shutdown()
 
 
+@pytest.mark.slow  # starts an HTTP server
 def test_remote_and_local_images_when_allowed(make_client, image_http_server, tmp_path):
     client = make_client(images=ImagePolicy(allow_remote=True, allow_local_files=True))
     for url in [
