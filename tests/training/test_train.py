@@ -7,7 +7,7 @@ import textwrap
 import pytest
 import torch
 from safetensors import safe_open
-from transformers import AutoModel, AutoProcessor, TrainerCallback
+from transformers import AutoModel, AutoModelForImageTextToText, AutoProcessor, TrainerCallback
 
 from modeling_moda.training.config import parse_recipe
 from modeling_moda.training.log import read_log
@@ -40,7 +40,7 @@ def test_tiny_run_writes_the_run_directory(tiny_recipe):
     assert last == pytest.approx(first * 0.5)  # 4 steps/epoch: epoch 2's updates run at half the lr
     assert result.global_step == 8
 
-    model = AutoModel.from_pretrained(result.model_dir, trust_remote_code=True)
+    model = AutoModelForImageTextToText.from_pretrained(result.model_dir, trust_remote_code=True)
     processor = AutoProcessor.from_pretrained(result.model_dir, trust_remote_code=True)
     inputs = processor(images=[torch.zeros(3, 48, 48).numpy()], return_tensors="pt")
     assert model.generate(**inputs, max_new_tokens=3).shape[0] == 1
