@@ -112,9 +112,14 @@ def build_tiny_moda(
     vision_hidden: int = 32,
     text_hidden: int = 64,
     num_layers: int = 2,
+    vision: str | None = None,
     **config_overrides: Any,
 ) -> tuple[ModaForConditionalGeneration, ModaProcessor]:
-    """A small MODA from configs (tiny CLIP vision tower + tiny OPT), tokenizer trained on `texts`."""
+    """A small MODA from configs (tiny CLIP vision tower + tiny OPT), tokenizer trained on `texts`.
+
+    `vision` (a local folder or Hub id, e.g. a `moda encoder train` output) replaces the tiny CLIP tower with
+    that trained encoder and its image processor: a tiny LM reading a real encoder, offline.
+    """
     torch.manual_seed(seed)
     tokenizer = train_tokenizer(texts, vocab_size=vocab_size)
     vision_config = {
@@ -127,6 +132,8 @@ def build_tiny_moda(
         "patch_size": image_size // 4,
         "projection_dim": vision_hidden // 2,
     }
+    if vision:
+        vision_config = _vision_half(vision)
     text_config = {
         "model_type": "opt",
         "vocab_size": len(tokenizer),
@@ -147,6 +154,9 @@ def build_tiny_moda(
         **config_overrides,
     )
     model = ModaForConditionalGeneration(config)
+    if vision:
+        _load_vision_weights(model, vision)
+        return _finish(model, tokenizer, AutoImageProcessor.from_pretrained(vision), PLAIN_CHAT_TEMPLATE)
     image_processor = CLIPImageProcessorPil(
         size={"shortest_edge": image_size}, crop_size={"height": image_size, "width": image_size}
     )
@@ -154,12 +164,29 @@ def build_tiny_moda(
 
 
 def _vision_half(vision: str, **kwargs: Any):
-    """Config of the image tower of a vision checkpoint (the vision half of CLIP/SigLIP, or a ViT)."""
+    """Config of the image tower of a vision checkpoint (the vision half of CLIP/SigLIP/a dual encoder, or a
+    ViT / conv backbone). A dual encoder's `projection_dim` goes onto the tower config, so MODA gets its
+    visual projection: the contrastive image embedding (CLIP B/32: 512; `moda encoder train`: ConvNeXt)."""
     config = AutoConfig.from_pretrained(vision, **kwargs)
     vision_config = getattr(config, "vision_config", None) or config
-    if getattr(config, "projection_dim", None) and hasattr(vision_config, "projection_dim"):
-        vision_config.projection_dim = config.projection_dim  # CLIP's visual projection width (512 for B/32)
+    if getattr(config, "projection_dim", None) and vision_config is not config:
+        vision_config.projection_dim = config.projection_dim
     return vision_config
+
+
+def _load_vision_weights(model: ModaForConditionalGeneration, vision: str, **kwargs: Any) -> None:
+    """Copy the vision tower (and the visual projection MODA uses) from the checkpoint into `model`."""
+    full = AutoModel.from_pretrained(vision, dtype=torch.float32, **kwargs).state_dict()
+    wanted = list(model.vision_tower.state_dict())
+    # a vision-only checkpoint has the tower's own keys; dual encoders nest it in `vision_model.`
+    prefix = next((p for p in ("", "vision_model.") if all(p + k in full for k in wanted)), None)
+    if prefix is None:
+        raise ValueError(f"{vision}: checkpoint lacks the vision-tower weights, e.g. {wanted[:2]}")
+    model.vision_tower.load_state_dict({k: full[prefix + k] for k in wanted})
+    if model.visual_projection is not None:
+        if "visual_projection.weight" not in full:
+            raise ValueError(f"{vision}: checkpoint has no visual_projection.weight for the pooled embedding")
+        model.visual_projection.weight.data.copy_(full["visual_projection.weight"])
 
 
 def build_moda(
@@ -193,18 +220,7 @@ def build_moda(
     model.language_model.load_state_dict(lm.state_dict())
     del lm
 
-    full = AutoModel.from_pretrained(vision, dtype=torch.float32, **vision_kwargs).state_dict()
-    wanted = list(model.vision_tower.state_dict())
-    # a vision-only checkpoint has the tower's own keys; CLIP/SigLIP dual encoders nest it in `vision_model.`
-    prefix = next((p for p in ("", "vision_model.") if all(p + k in full for k in wanted)), None)
-    if prefix is None:
-        raise ValueError(f"{vision}: checkpoint lacks the vision-tower weights, e.g. {wanted[:2]}")
-    model.vision_tower.load_state_dict({k: full[prefix + k] for k in wanted})
-    if model.visual_projection is not None:
-        if "visual_projection.weight" not in full:
-            raise ValueError(f"{vision}: checkpoint has no visual_projection.weight for the pooled embedding")
-        model.visual_projection.weight.data.copy_(full["visual_projection.weight"])
-    del full
+    _load_vision_weights(model, vision, **vision_kwargs)
 
     if len(tokenizer) > model.get_input_embeddings().num_embeddings:
         model.resize_token_embeddings(len(tokenizer))

@@ -16,6 +16,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "info": ("info", "print a model's architecture, parameter counts per part, frozen/trainable"),
     "catalog": ("catalog", "catalog tools (e.g. `moda catalog synth`: render a synthetic product catalog)"),
     "dataset": ("dataset", "build a description dataset from a catalog (teacher -> refiner), or push one"),
+    "encoder": ("encoder", "train the contrastive image-text encoder MODA freezes (`moda encoder train`)"),
     "train": ("train", "train a MODA from a recipe config (same as `accelerate launch recipes/train.py`)"),
     "evaluate": ("evaluate", "generate descriptions for a split and score them with a judge"),
     "describe": ("describe", "describe images with a trained MODA"),
