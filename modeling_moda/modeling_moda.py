@@ -11,6 +11,7 @@ import torch
 from torch import nn
 from transformers import AutoModel, AutoModelForCausalLM, GenerationMixin, PreTrainedModel
 from transformers.activations import ACT2FN
+from transformers.modeling_outputs import BaseModelOutputWithPooling
 
 from .configuration_moda import ModaConfig
 
@@ -22,7 +23,7 @@ from .processing_moda import ModaProcessor  # noqa: F401
 # Written into config.json on save, so every Auto class and the custom pipeline load with trust_remote_code.
 AUTO_MAP = {
     "AutoConfig": "configuration_moda.ModaConfig",
-    "AutoModel": "modeling_moda.ModaForConditionalGeneration",
+    "AutoModel": "modeling_moda.ModaModel",
     "AutoModelForCausalLM": "modeling_moda.ModaForConditionalGeneration",
     "AutoModelForImageTextToText": "modeling_moda.ModaForConditionalGeneration",
     "AutoProcessor": "processing_moda.ModaProcessor",
@@ -72,8 +73,13 @@ class ModaPreTrainedModel(PreTrainedModel):
     _supports_attention_backend = True
 
 
-class ModaForConditionalGeneration(ModaPreTrainedModel, GenerationMixin):
-    """`vision_tower` (+ CLIP's `visual_projection`) -> `projector` -> `language_model` (a full causal LM)."""
+class ModaModel(ModaPreTrainedModel):
+    """`vision_tower` (+ CLIP's `visual_projection`) -> `projector` -> `language_model` (a full causal LM).
+
+    As a model (AutoModel) it returns the LM's last hidden states, without the head: the transformers
+    convention for a VLM's base model, and what vLLM's Transformers backend wraps (it adds its own LM head).
+    `ModaForConditionalGeneration` has the same weights and gives logits, loss and `generate`.
+    """
 
     def __init__(self, config: ModaConfig):
         super().__init__(config)
@@ -132,9 +138,19 @@ class ModaForConditionalGeneration(ModaPreTrainedModel, GenerationMixin):
         return pooled[:, None, :]  # [B, 1, D_v]
 
     def get_image_features(
-        self, pixel_values: torch.Tensor | None = None, vision_embeds: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        """Pixels or precomputed encoder output -> projected image tokens [B, num_image_tokens, D_text]."""
+        self,
+        pixel_values: torch.Tensor | None = None,
+        vision_embeds: torch.Tensor | None = None,
+        return_dict: bool = False,
+        **kwargs,
+    ) -> torch.Tensor | BaseModelOutputWithPooling:
+        """Pixels or precomputed encoder output -> projected image tokens [B, num_image_tokens, D_text].
+
+        With `return_dict=True` (transformers 5 / vLLM) the tokens are the output's `pooler_output`.
+        """
+        if return_dict:
+            tokens = self.get_image_features(pixel_values, vision_embeds)
+            return BaseModelOutputWithPooling(last_hidden_state=tokens, pooler_output=tokens)
         if (pixel_values is None) == (vision_embeds is None):
             raise ValueError("pass exactly one of pixel_values or vision_embeds")
         if vision_embeds is None:
@@ -168,6 +184,57 @@ class ModaForConditionalGeneration(ModaPreTrainedModel, GenerationMixin):
         flat = image_features.to(inputs_embeds.dtype).reshape(-1, inputs_embeds.shape[-1])  # [B*N, D]
         return inputs_embeds.masked_scatter(mask[..., None].expand_as(inputs_embeds), flat)
 
+    def embed_inputs(
+        self,
+        input_ids: torch.LongTensor | None,
+        attention_mask: torch.Tensor | None,
+        pixel_values: torch.Tensor | None,
+        vision_embeds: torch.Tensor | None,
+        position_ids: torch.LongTensor | None,
+        inputs_embeds: torch.Tensor | None,
+    ) -> tuple[torch.Tensor, torch.LongTensor | None]:
+        """Token embeddings with the image features in the `<image>` positions [B, T, D], and positions."""
+        if inputs_embeds is None:
+            inputs_embeds = self.get_input_embeddings()(input_ids)  # [B, T, D]
+            if pixel_values is not None or vision_embeds is not None:
+                image_features = self.get_image_features(pixel_values, vision_embeds)  # [B, N, D]
+                inputs_embeds = self.merge_image_features(input_ids, inputs_embeds, image_features)
+            elif bool((input_ids == self.config.image_token_id).any()):
+                raise ValueError("input_ids hold <image> tokens but no pixel_values or vision_embeds")
+        if position_ids is None and attention_mask is not None and attention_mask.ndim == 2:
+            # positions over the full (image + text) sequence, so left padding shifts nothing
+            position_ids = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
+            position_ids = position_ids[:, -inputs_embeds.shape[1] :]  # [B, T]
+        return inputs_embeds, position_ids
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        pixel_values: torch.Tensor | None = None,
+        vision_embeds: torch.Tensor | None = None,
+        position_ids: torch.LongTensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        **kwargs,
+    ):
+        """The LM decoder's output for the merged sequence: `last_hidden_state` [B, T, D], no head."""
+        inputs_embeds, position_ids = self.embed_inputs(
+            input_ids, attention_mask, pixel_values, vision_embeds, position_ids, inputs_embeds
+        )
+        return self.language_model.base_model(
+            inputs_embeds=inputs_embeds, attention_mask=attention_mask, position_ids=position_ids, **kwargs
+        )
+
+    def save_pretrained(self, save_directory: str | os.PathLike, *args, **kwargs) -> None:
+        """Weights + config with every auto_map entry and the custom pipeline (+ the four code files)."""
+        self.config.auto_map = dict(AUTO_MAP)
+        self.config.custom_pipelines = CUSTOM_PIPELINES
+        super().save_pretrained(save_directory, *args, **kwargs)
+
+
+class ModaForConditionalGeneration(ModaModel, GenerationMixin):
+    """`ModaModel` read through the LM's head: logits, loss and `generate` (same weights, same names)."""
+
     def forward(
         self,
         input_ids: torch.LongTensor | None = None,
@@ -182,17 +249,9 @@ class ModaForConditionalGeneration(ModaPreTrainedModel, GenerationMixin):
         **kwargs,
     ):
         """Logits [B, T, V] aligned with input_ids; loss = next-token CE on labels != -100 (text only)."""
-        if inputs_embeds is None:
-            inputs_embeds = self.get_input_embeddings()(input_ids)  # [B, T, D]
-            if pixel_values is not None or vision_embeds is not None:
-                image_features = self.get_image_features(pixel_values, vision_embeds)  # [B, N, D]
-                inputs_embeds = self.merge_image_features(input_ids, inputs_embeds, image_features)
-            elif bool((input_ids == self.config.image_token_id).any()):
-                raise ValueError("input_ids hold <image> tokens but no pixel_values or vision_embeds")
-        if position_ids is None and attention_mask is not None and attention_mask.ndim == 2:
-            # positions over the full (image + text) sequence, so left padding shifts nothing
-            position_ids = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
-            position_ids = position_ids[:, -inputs_embeds.shape[1] :]  # [B, T]
+        inputs_embeds, position_ids = self.embed_inputs(
+            input_ids, attention_mask, pixel_values, vision_embeds, position_ids, inputs_embeds
+        )
         return self.language_model(
             inputs_embeds=inputs_embeds,
             attention_mask=attention_mask,
@@ -211,13 +270,8 @@ class ModaForConditionalGeneration(ModaPreTrainedModel, GenerationMixin):
             inputs["vision_embeds"] = vision_embeds
         return inputs
 
-    def save_pretrained(self, save_directory: str | os.PathLike, *args, **kwargs) -> None:
-        """Weights + config with every auto_map entry and the custom pipeline (+ the four code files)."""
-        self.config.auto_map = dict(AUTO_MAP)
-        self.config.custom_pipelines = CUSTOM_PIPELINES
-        super().save_pretrained(save_directory, *args, **kwargs)
 
-
+ModaModel.register_for_auto_class("AutoModel")
 ModaForConditionalGeneration.register_for_auto_class("AutoModelForImageTextToText")
 
-__all__ = ["ModaForConditionalGeneration", "ModaPreTrainedModel", "ModaProjector"]
+__all__ = ["ModaForConditionalGeneration", "ModaModel", "ModaPreTrainedModel", "ModaProjector"]

@@ -22,13 +22,13 @@ IMAGE_TOKEN = "<image>"
 MAX_IMAGE_PIXELS = 89_478_485  # PIL's decompression-bomb threshold (~ 9459 x 9459)
 
 # Plain MODA format: image token(s), the user's text, then the assistant's text + EOS (training) or nothing.
+# The loop runs over message['content'] itself: that is how vLLM detects a template that takes image parts.
 PLAIN_CHAT_TEMPLATE = (
     "{% for message in messages %}"
-    "{% if message['content'] is string %}{% set parts = [{'type': 'text', 'text': message['content']}] %}"
-    "{% else %}{% set parts = message['content'] %}{% endif %}"
-    "{% for part in parts %}"
+    "{% if message['content'] is string %}{{ message['content'] }}{% else %}"
+    "{% for part in message['content'] %}"
     "{% if part['type'] == 'image' %}<image>{% elif part['type'] == 'text' %}{{ part['text'] }}{% endif %}"
-    "{% endfor %}"
+    "{% endfor %}{% endif %}"
     "{% if message['role'] == 'assistant' %}{{ eos_token }}{% endif %}"
     "{% endfor %}"
 )

@@ -36,7 +36,11 @@ FRESH_PROCESS = textwrap.dedent(
     for auto in (AutoModel, AutoModelForImageTextToText, AutoModelForCausalLM):
         model = auto.from_pretrained(model_dir, trust_remote_code=True).eval()
         with torch.no_grad():
-            logits[auto.__name__] = model(**batch).logits.contiguous()
+            if auto is AutoModel:  # the base model: hidden states, which the LM head turns into the logits
+                hidden = model(**{k: v for k, v in batch.items() if k != "labels"}).last_hidden_state
+                logits["AutoModel"] = model.get_output_embeddings()(hidden).contiguous()
+            else:
+                logits[auto.__name__] = model(**batch).logits.contiguous()
     save_file(logits, f"{out_dir}/logits.safetensors")
     model.save_pretrained(f"{out_dir}/resaved")  # a remote-code model saves its code files again
     processor.save_pretrained(f"{out_dir}/resaved")
