@@ -122,11 +122,16 @@ class ModaModel(ModaPreTrainedModel):
         self.language_model.set_output_embeddings(value)
 
     def encode_images(self, pixel_values: torch.Tensor) -> torch.Tensor:
-        """[B, 3, H, W] -> vision_embeds [B, N_v, D_v]: the frozen encoder output (pooled: N_v = 1)."""
+        """[B, 3, H, W] -> vision_embeds [B, N_v, D_v]: the frozen encoder output (pooled: N_v = 1).
+
+        ViT-like towers give patch tokens; conv towers (ConvNeXt, from `moda encoder train`) give a feature
+        map [B, C, H, W] whose H*W cells are the patch tokens, and a pooled [B, C] embedding."""
         dtype = next(self.vision_tower.parameters()).dtype
         out = self.vision_tower(pixel_values=pixel_values.to(dtype), return_dict=True)
         if self.config.vision_feature == "patch":
-            hidden = out.last_hidden_state  # [B, 1? + P, D]
+            hidden = out.last_hidden_state  # [B, 1? + P, D], or a conv tower's feature map [B, C, H, W]
+            if hidden.ndim == 4:
+                return hidden.flatten(2).transpose(1, 2)  # [B, H*W, C]
             vc = self.config.vision_config
             num_patches = (vc.image_size // vc.patch_size) ** 2
             return hidden[:, -num_patches:] if hidden.shape[1] > num_patches else hidden  # drop CLS
