@@ -62,8 +62,11 @@ ModaOptions.__doc__ = (
 class ModelArguments:
     """Where the model comes from and which parts train."""
 
-    vision: str = field(default="tiny", metadata={"help": "vision backbone: Hub id, folder, or 'tiny'"})
-    text: str = field(default="tiny", metadata={"help": "causal LM: Hub id, folder, or 'tiny'"})
+    vision: str = field(
+        default="tiny",
+        metadata={"help": "vision backbone or `moda encoder train` folder: Hub id, folder, 'tiny'"},
+    )
+    text: str = field(default="tiny", metadata={"help": "causal LM: Hub id, folder, or 'tiny' (from config)"})
     revision: str | None = field(default=None, metadata={"help": "Hub revision for both backbones"})
     init_from: str | None = field(default=None, metadata={"help": "start from a saved MODA folder or Hub id"})
     tiny: dict | str | None = field(
@@ -84,10 +87,8 @@ class ModelArguments:
             self.tiny = json.loads(self.tiny)
         if self.lora and self.freeze_text:
             raise ValueError("lora and freeze_text exclude each other: LoRA trains adapters on the LM")
-
-    @property
-    def is_tiny(self) -> bool:
-        return self.init_from is None and self.vision == "tiny" and self.text == "tiny"
+        if self.vision == "tiny" and self.text != "tiny" and self.init_from is None:
+            raise ValueError(f"vision: tiny is built for text: tiny, got text: {self.text!r}")
 
 
 @dataclass

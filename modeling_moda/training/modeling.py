@@ -20,7 +20,8 @@ _VISION = ("vision_tower", "visual_projection")
 def build_model(
     model_args: ModelArguments, options: Any, texts: Sequence[str], seed: int = 0
 ) -> tuple[ModaForConditionalGeneration, ModaProcessor]:
-    """(model, processor): from `init_from`, tiny configs (tokenizer trained on `texts`), or two backbones.
+    """(model, processor): from `init_from`, a tiny LM (tokenizer trained on `texts`) on the tiny CLIP
+    tower or on an encoder folder (`moda encoder train`), or two pretrained backbones.
 
     `options` (ModaOptions) are ModaConfig keys; `init_from` keeps the saved model's except `freeze_vision`.
     """
@@ -30,10 +31,10 @@ def build_model(
         model = ModaForConditionalGeneration.from_pretrained(model_args.init_from, **pinned)
         processor = ModaProcessor.from_pretrained(model_args.init_from, **pinned)
         model.config.freeze_vision = options.freeze_vision
-    elif model_args.is_tiny:
-        model, processor = build_tiny_moda(
-            texts=list(texts), seed=seed, **(model_args.tiny or {}), **overrides
-        )
+    elif model_args.text == "tiny":
+        encoder = None if model_args.vision == "tiny" else model_args.vision
+        sizes = model_args.tiny or {}
+        model, processor = build_tiny_moda(texts=list(texts), seed=seed, vision=encoder, **sizes, **overrides)
     else:
         pinned = {"revision": model_args.revision} if model_args.revision else {}
         model, processor = build_moda(

@@ -103,3 +103,23 @@ def test_moda_train_with_the_judge_and_overrides(tiny_recipe, tmp_path):
     card = (run / "model" / "README.md").read_text()
     assert "validation (last in-training evaluation)" in card and "color_accuracy" in card
     assert main(["train", recipe, "--num_train_epoch", "1"]) == 2  # a misspelt key is an error, not ignored
+
+
+def test_tiny_lm_on_an_encoder_folder(tiny_recipe, tmp_path):
+    from transformers import CLIPConfig, CLIPImageProcessorPil, CLIPModel
+
+    encoder = tmp_path / "encoder"  # a dual-encoder folder, as `moda encoder train` writes
+    vision = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1, "num_attention_heads": 2}
+    text = {**vision, "vocab_size": 64, "max_position_embeddings": 16}
+    torch.manual_seed(0)
+    vision.update(image_size=32, patch_size=8)
+    clip = CLIPModel(CLIPConfig(projection_dim=24, vision_config=vision, text_config=text))
+    clip.save_pretrained(encoder)
+    size, crop = {"shortest_edge": 32}, {"height": 32, "width": 32}
+    CLIPImageProcessorPil(size=size, crop_size=crop).save_pretrained(encoder)
+    recipe = tiny_recipe(vision=str(encoder), num_train_epochs=1, eval_strategy="no", save_strategy="no")
+    result = train(parse_recipe([str(recipe)]))
+    model = AutoModelForImageTextToText.from_pretrained(result.model_dir, trust_remote_code=True)
+    assert model.config.vision_embed_dim == 24  # the encoder's contrastive embedding feeds the projector
+    assert torch.equal(model.visual_projection.weight, clip.visual_projection.weight)  # frozen, as saved
+    assert list((tmp_path / "features").iterdir())  # its features were cached once
