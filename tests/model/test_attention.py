@@ -1,4 +1,4 @@
-"""Attention goes through transformers' attention interface (what vLLM's Transformers backend plugs into)."""
+"""What vLLM's Transformers backend relies on: attention through the attention interface, a base model."""
 
 from __future__ import annotations
 
@@ -43,3 +43,20 @@ def test_every_lm_layer_dispatches_through_the_attention_interface(tiny, tiny_di
         reference = tiny[0](**tiny[1](images=make_images(1), text="a red")).logits
     assert calls.count("OPTAttention") == model.config.text_config.num_hidden_layers
     assert torch.allclose(probed, reference, atol=1e-5)
+
+
+def test_base_model_gives_the_hidden_states_the_head_turns_into_logits(tiny, tiny_dir):
+    """AutoModel = ModaModel: the LM decoder's last hidden states (what vLLM wraps, adding its own head)."""
+    from transformers import AutoModel
+
+    model, processor = tiny
+    batch = processor(images=make_images(2), text=["", "a red"])
+    base = AutoModel.from_pretrained(tiny_dir, trust_remote_code=True).eval()
+    assert type(base).__name__ == "ModaModel" and not hasattr(base, "generate")
+    with torch.no_grad():
+        hidden = base(**batch).last_hidden_state  # [B, T, D]
+        logits = model(**batch).logits  # [B, T, V]
+        image_out = base.get_image_features(batch["pixel_values"], return_dict=True)
+    assert hidden.shape == (*batch["input_ids"].shape, model.config.text_config.hidden_size)
+    assert torch.allclose(base.get_output_embeddings()(hidden), logits, atol=1e-5)
+    assert torch.equal(image_out.pooler_output, model.get_image_features(batch["pixel_values"]))
