@@ -48,6 +48,8 @@ class OnnxModa:
             hint = " (export with --quantize int8)" if dtype == "int8" else ""
             raise FileNotFoundError(f"{export_dir}: not a complete ONNX export, missing {missing}{hint}")
         options = ort.SessionOptions()
+        # no arena: activations go back to the OS after each call (batch-16 peak RSS -100 MB, same speed)
+        options.enable_cpu_mem_arena = False
         if num_threads:
             options.intra_op_num_threads = num_threads
         providers = ["CPUExecutionProvider"]
