@@ -151,6 +151,7 @@ def main() -> int:
     args = parser.parse_args()
     if not args.model and not args.tiny:
         parser.error("give --model DIR or --tiny")
+    os.makedirs(args.log_dir, exist_ok=True)
     model_dir = args.model
     if args.tiny:
         from modeling_moda.builder import build_tiny_moda
