@@ -79,7 +79,10 @@ def describe(
         headers={"Content-Type": "application/json"},
     )
     start = time.perf_counter()
-    reply = json.loads(urllib.request.urlopen(request, timeout=timeout).read())
+    try:
+        reply = json.loads(urllib.request.urlopen(request, timeout=timeout).read())
+    except urllib.error.HTTPError as err:
+        raise RuntimeError(f"{base}: HTTP {err.code}: {err.read()[:500]!r}") from err
     return reply["choices"][0]["message"]["content"], time.perf_counter() - start
 
 
@@ -113,6 +116,13 @@ def start_servers(model_dir: str, args: argparse.Namespace) -> tuple[dict, list[
     ]  # fmt: skip
     if args.max_model_len:
         vllm_cmd += ["--max-model-len", str(args.max_model_len)]
+    if not os.path.exists(os.path.join(model_dir, "chat_template.jinja")):  # vLLM's chat API needs one
+        from modeling_moda.processing_moda import PLAIN_CHAT_TEMPLATE
+
+        template = os.path.join(args.log_dir, "chat_template.jinja")
+        with open(template, "w") as out:
+            out.write(PLAIN_CHAT_TEMPLATE)
+        vllm_cmd += ["--chat-template", template]
     logs = {name: open(os.path.join(args.log_dir, f"{name}.log"), "w") for name in ("moda", "vllm")}  # noqa: SIM115
     processes = {
         "moda": subprocess.Popen(moda_cmd, env=env, stdout=logs["moda"], stderr=subprocess.STDOUT),
