@@ -134,9 +134,20 @@ def start_servers(model_dir: str, args: argparse.Namespace) -> tuple[dict, list[
         ),
     }
     bases = {"moda": f"http://127.0.0.1:{moda_port}", "vllm": f"http://127.0.0.1:{vllm_port}"}
-    for name, base in bases.items():
-        wait_ready(f"{base}/health", processes[name], args.startup_timeout)
+    try:
+        for name, base in bases.items():
+            wait_ready(f"{base}/health", processes[name], args.startup_timeout)
+    except BaseException:
+        stop(list(processes.values()))
+        raise
     return bases, list(processes.values())
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.wait(timeout=60)
 
 
 def main() -> int:
@@ -179,10 +190,7 @@ def main() -> int:
             "vllm": measure(bases["vllm"], model_dir, urls, args, {"add_special_tokens": True}),
         }
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=60)
+        stop(processes)
     same = sum(a == b for a, b in zip(results["moda"]["texts"], results["vllm"]["texts"], strict=True))
     print(
         f"model {model_dir}; {args.requests} requests at concurrency {args.concurrency}, "
