@@ -124,17 +124,14 @@ def start_servers(model_dir: str, args: argparse.Namespace) -> tuple[dict, list[
             out.write(PLAIN_CHAT_TEMPLATE)
         vllm_cmd += ["--chat-template", template]
     logs = {name: open(os.path.join(args.log_dir, f"{name}.log"), "w") for name in ("moda", "vllm")}  # noqa: SIM115
-    processes = {
-        "moda": subprocess.Popen(moda_cmd, env=env, stdout=logs["moda"], stderr=subprocess.STDOUT),
-        "vllm": subprocess.Popen(
-            vllm_cmd,
-            env={**env, "VLLM_CPU_KVCACHE_SPACE": "1"},
-            stdout=logs["vllm"],
-            stderr=subprocess.STDOUT,
-        ),
-    }
+    commands = {"moda": (moda_cmd, env), "vllm": (vllm_cmd, {**env, "VLLM_CPU_KVCACHE_SPACE": "1"})}
     bases = {"moda": f"http://127.0.0.1:{moda_port}", "vllm": f"http://127.0.0.1:{vllm_port}"}
+    processes: dict[str, subprocess.Popen] = {}
     try:
+        for name, (command, command_env) in commands.items():
+            processes[name] = subprocess.Popen(
+                command, env=command_env, stdout=logs[name], stderr=subprocess.STDOUT
+            )
         for name, base in bases.items():
             wait_ready(f"{base}/health", processes[name], args.startup_timeout)
     except BaseException:
