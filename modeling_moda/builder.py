@@ -85,6 +85,18 @@ def build_reference_config(**overrides: Any) -> ModaConfig:
     return ModaConfig(**overrides)
 
 
+def _led_by_bos(chat_template: str, tokenizer) -> str:
+    """The template led by `{{ bos_token }}` when the tokenizer starts every text with its BOS (OPT does).
+
+    vLLM's chat API tokenizes the rendered template without special tokens, so only then does its prompt
+    start like the processor's; transformers' apply_chat_template skips its own BOS for such a prompt.
+    """
+    start = tokenizer("", add_special_tokens=True)["input_ids"]
+    if tokenizer.bos_token_id is not None and start[:1] == [tokenizer.bos_token_id]:
+        return "{{ bos_token }}" + chat_template
+    return chat_template
+
+
 def _finish(
     model: ModaForConditionalGeneration, tokenizer, image_processor, chat_template: str
 ) -> tuple[ModaForConditionalGeneration, ModaProcessor]:
@@ -99,7 +111,7 @@ def _finish(
         image_processor=image_processor,
         tokenizer=tokenizer,
         num_image_tokens=model.config.num_image_tokens,
-        chat_template=chat_template,
+        chat_template=_led_by_bos(chat_template, tokenizer),
     )
     return model, processor
 

@@ -134,8 +134,11 @@ def test_chat_template_matches_plain_prompt(tiny):
     processor = tiny[1]
     messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "a red"}]}]
     prompt = processor.apply_chat_template(messages, add_generation_prompt=True)
-    assert prompt == "<image>a red"
+    assert prompt == "</s><image>a red"  # led by the BOS the tokenizer puts first
     images = make_images(1)
+    # what vLLM's chat API does: tokenize the rendered prompt without special tokens
+    vllm_ids = processor.tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    assert vllm_ids == processor(images=images, text="a red")["input_ids"][0].tolist()
     via_chat = processor.apply_chat_template(
         [{"role": "user", "content": [{"type": "image", "image": images[0]}, messages[0]["content"][1]]}],
         add_generation_prompt=True,
