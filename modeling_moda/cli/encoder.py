@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     train.add_argument("--out", required=True, help="output folder (a Hub-layout encoder)")
     train.add_argument("--init", help="Hub CLIP id or local CLIP folder to fine-tune (default: from scratch)")
     train.add_argument("--epochs", type=int, default=8)
-    train.add_argument("--batch-size", type=int, default=128)
+    train.add_argument("--batch-size", type=int, default=64)
     train.add_argument("--learning-rate", type=float, help="default 2e-3 from scratch, 1e-5 with --init")
     train.add_argument("--texts", choices=("metadata", "description", "mixed"), default="metadata")
     train.add_argument("--image-size", type=int, help="from scratch: input size in pixels (default 64)")

@@ -124,7 +124,7 @@ def train_encoder(
     out_dir: str | Path,
     init: str | None = None,
     epochs: int = 8,
-    batch_size: int = 128,
+    batch_size: int = 64,
     learning_rate: float | None = None,
     seed: int = 0,
     texts: str = "metadata",
