@@ -1,8 +1,10 @@
 """MODA processor: image loading + image processor + tokenizer, `<image>` expansion and the label mask.
 
-Remote code: imports only torch, transformers (and PIL/numpy, which transformers' image processors need).
+Remote code: imports only transformers (and PIL/numpy, which transformers' image processors need).
 A sample is: [tokenizer's start tokens] <image> x N [prompt] [description EOS]. Labels are -100 everywhere
 except the description and its EOS. Without a description the sample is a generation prompt, left-padded.
+Keyword arguments follow transformers' ProcessingKwargs; `image_token`, `replace_image_token`,
+`_get_num_multimodal_tokens` and `text_replacement_offsets` are what vLLM's Transformers backend reads.
 """
 
 from __future__ import annotations
