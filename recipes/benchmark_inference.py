@@ -227,18 +227,20 @@ def build_runner(name: str, onnx_dir: str | None = None) -> tuple[Callable[[list
     return peer, params
 
 
-def time_runs(describe: Callable[[list], int], batch: int, runs: int) -> float:
-    """Median seconds of `runs` calls after one warm-up; checks that exactly TOKENS tokens came out."""
+def time_runs(describe: Callable[[list], int], batch: int, runs: int) -> tuple[float, float]:
+    """Median wall and CPU seconds of `runs` calls after one warm-up; checks that exactly TOKENS tokens
+    came out. CPU seconds with `--threads 1` stay comparable on a busy machine, where wall time does not."""
     images = [test_image() for _ in range(batch)]
     new = describe(images)
     if new != TOKENS:
         raise RuntimeError(f"generated {new} tokens, expected {TOKENS}")
-    times = []
+    times, cpu = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         describe(images)
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        cpu.append(time.process_time() - start_cpu)
+    return statistics.median(times), statistics.median(cpu)
 
 
 def worker(name: str, runs: int, batch_sizes: list[int], onnx_dir: str | None = None) -> dict:
@@ -248,7 +250,7 @@ def worker(name: str, runs: int, batch_sizes: list[int], onnx_dir: str | None = 
     result = {"model": name, "params_m": params / 1e6, "threads": torch.get_num_threads()}
     with torch.inference_mode():
         for batch in batch_sizes:
-            result[f"b{batch}_s"] = time_runs(describe, batch, runs)
+            result[f"b{batch}_s"], result[f"b{batch}_cpu_s"] = time_runs(describe, batch, runs)
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
 
