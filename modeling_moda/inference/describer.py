@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from PIL import Image
 
+from modeling_moda.builder import DEFAULT_MAX_NEW_TOKENS
 from modeling_moda.inference.generate import describe_batch
 from modeling_moda.inference.runtime import load_for_inference, set_threads
 from modeling_moda.inference.streaming import BatchTextStreamer, OnText, TextDeltas
@@ -29,7 +30,6 @@ TORCH_DTYPES = {
     "fp16": ("float16", None),
     "auto": ("auto", None),
 }
-FALLBACK_MAX_NEW_TOKENS = 48  # generate.py's default, for models saved without `max_new_tokens`
 
 
 class Describer(Protocol):
@@ -61,7 +61,7 @@ class TorchDescriber:
         self.model = model
         self.processor = processor
         self.model_id = model_id
-        self.max_new_tokens = model.generation_config.max_new_tokens or FALLBACK_MAX_NEW_TOKENS
+        self.max_new_tokens = model.generation_config.max_new_tokens or DEFAULT_MAX_NEW_TOKENS
         self._lock = threading.Lock()
 
     def describe(

@@ -23,13 +23,13 @@ import onnxruntime as ort
 from PIL import Image
 from transformers import AutoProcessor, GenerationConfig
 
+from modeling_moda.builder import DEFAULT_MAX_NEW_TOKENS
 from modeling_moda.inference.streaming import OnText, TextDeltas
 
 ONNX_SUBDIR = "onnx"
 GRAPHS = ("vision_encoder", "embed_tokens", "decoder_model_merged")
 SUFFIXES = {"fp32": "", "int8": "_int8"}  # transformers.js file naming: onnx/<graph><suffix>.onnx
 EXPORT_INFO = "onnx_export.json"
-FALLBACK_MAX_NEW_TOKENS = 48
 
 
 def graph_path(export_dir: str | Path, graph: str, dtype: str = "fp32") -> Path:
@@ -164,7 +164,7 @@ class OnnxDescriber:
         self.eos_token_ids = [eos] if isinstance(eos, int) else list(eos)
         pad = config.pad_token_id if config.pad_token_id is not None else tokenizer.pad_token_id
         self.pad_token_id = pad if pad is not None else self.eos_token_ids[0]
-        self.max_new_tokens = config.max_new_tokens or FALLBACK_MAX_NEW_TOKENS
+        self.max_new_tokens = config.max_new_tokens or DEFAULT_MAX_NEW_TOKENS
         self._lock = threading.Lock()
 
     def generate_ids(
