@@ -97,8 +97,12 @@ def write_report(
     tally: dict | None = None,
     grid_size: int = 12,
     category_field: str = "article_type",
+    timings: dict | None = None,
 ) -> dict[str, Path]:
-    """Write every output of one evaluation; returns {name: path}."""
+    """Write every output of one evaluation; returns {name: path}.
+
+    Wall times go to timings.json, not metrics.json: the same run twice gives a byte-identical metrics.json.
+    """
     out = Path(out_dir)
     files: dict[str, Path] = {}
     payload = {"run": run_info, "metrics": metrics}
@@ -107,6 +111,8 @@ def write_report(
     if agreement:
         payload["agreement"] = agreement
     files["metrics"] = write_json(out / "metrics.json", payload)
+    if timings:
+        files["timings"] = write_json(out / "timings.json", timings)
     files["samples"] = write_jsonl(out / "samples.jsonl", rows)
     files["metrics_png"] = plot_metrics_bar(
         metrics, out / "metrics.png", title=f"MODA — {run_info.get('judge', '')} judge"
@@ -127,7 +133,8 @@ def write_report(
         )
 
     md = ["# MODA evaluation report", ""]
-    md += ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in run_info.items()] + [""]
+    md += ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in {**run_info, **(timings or {})}.items()]
+    md += [""]
     md += [
         f"Scored {metrics['n_scored']} of {metrics['n_samples']} samples ({metrics['n_unscored']} unscored).",
         "",

@@ -47,15 +47,19 @@ def judge_and_report(
     run_info: dict | None = None,
     images: list | None = None,
     grid_size: int = 12,
+    timings: dict | None = None,
 ) -> EvalResult:
-    """Score `predictions` with `judge` (and `compare_judge`), then write metrics, samples, report, PNGs."""
+    """Score `predictions` with `judge` (and `compare_judge`), then write metrics, samples, report, PNGs.
+
+    `timings` (wall seconds, e.g. of generation) go to timings.json with the judging time.
+    """
     start = time.perf_counter()
     scores = score_with(judge, predictions, references, images)
+    timings = {**(timings or {}), "judging_s": round(time.perf_counter() - start, 3)}
     run_info = {
         **(run_info or {}),
         "judge": judge.name,
         "judge_model": getattr(getattr(judge, "backend", None), "model", "lexicon"),
-        "judging_s": round(time.perf_counter() - start, 3),
     }
     others, agreement = {}, None
     if compare_judge is not None:
@@ -79,6 +83,7 @@ def judge_and_report(
         agreement=agreement,
         tally=tally,
         grid_size=grid_size,
+        timings=timings,
     )
     return EvalResult(out_dir=Path(out_dir), metrics=metrics, files=files, agreement=agreement)
 

@@ -57,7 +57,6 @@ def evaluate_model(
         "dataset": str(dataset),
         "split": split,
         "samples": len(rows),
-        "generation_s": round(gen_s, 2),
         "max_new_tokens": max_new_tokens or model.generation_config.max_new_tokens,
     }
     return judge_and_report(
@@ -70,4 +69,5 @@ def evaluate_model(
         run_info,
         images=images,
         grid_size=grid_size,
+        timings={"generation_s": round(gen_s, 2)},
     )

@@ -26,27 +26,16 @@ def _png_ok(path):
         return im.format == "PNG" and im.size[0] > 100
 
 
+def _evaluate(model_dir, dataset_dir, out) -> int:
+    return main(
+        ["evaluate", "--model", str(model_dir), "--dataset", str(dataset_dir), "--split", "test"]
+        + ["--limit", "5", "--max-new-tokens", "12", "--batch-size", "4", "--out", str(out)]
+    )
+
+
 def test_moda_evaluate_writes_report_and_pngs(tiny_model_dir, eval_dataset_dir, tmp_path, capsys):
     out = tmp_path / "eval"
-    code = main(
-        [
-            "evaluate",
-            "--model",
-            str(tiny_model_dir),
-            "--dataset",
-            str(eval_dataset_dir),
-            "--split",
-            "test",
-            "--limit",
-            "5",
-            "--max-new-tokens",
-            "12",
-            "--batch-size",
-            "4",
-            "--out",
-            str(out),
-        ]
-    )
+    code = _evaluate(tiny_model_dir, eval_dataset_dir, out)
     assert code == 0
     assert "Overall" in capsys.readouterr().out
     metrics = json.loads((out / "metrics.json").read_text())
@@ -60,6 +49,16 @@ def test_moda_evaluate_writes_report_and_pngs(tiny_model_dir, eval_dataset_dir, 
         assert _png_ok(out / png), png
     report = (out / "report.md").read_text()
     assert "![samples](samples.png)" in report and "Color Accuracy" in report
+    assert set(json.loads((out / "timings.json").read_text())) == {"generation_s", "judging_s"}
+
+
+def test_the_same_evaluation_twice_gives_a_byte_identical_metrics_json(
+    tiny_model_dir, eval_dataset_dir, tmp_path
+):
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert _evaluate(tiny_model_dir, eval_dataset_dir, first) == 0
+    assert _evaluate(tiny_model_dir, eval_dataset_dir, second) == 0
+    assert (first / "metrics.json").read_bytes() == (second / "metrics.json").read_bytes()
 
 
 @pytest.mark.slow  # starts an HTTP server
