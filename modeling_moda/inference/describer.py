@@ -19,7 +19,7 @@ from PIL import Image
 from modeling_moda.builder import DEFAULT_MAX_NEW_TOKENS
 from modeling_moda.inference.generate import describe_batch
 from modeling_moda.inference.runtime import load_for_inference, set_threads
-from modeling_moda.inference.streaming import BatchTextStreamer, OnText, TextDeltas
+from modeling_moda.inference.streaming import BatchTextStreamer, OnText, TextDeltas, eos_token_ids
 
 RUNTIMES = ("torch", "onnxruntime")
 # describer dtype -> (torch dtype name, quantization) for load_for_inference
@@ -45,13 +45,6 @@ class Describer(Protocol):
         prompt: str | None = None,
         on_text: OnText | None = None,
     ) -> list[str]: ...
-
-
-def eos_token_ids(generation_config: Any, tokenizer: Any) -> list[int]:
-    eos = getattr(generation_config, "eos_token_id", None)
-    if eos is None:
-        eos = tokenizer.eos_token_id
-    return [eos] if isinstance(eos, int) else list(eos)
 
 
 class TorchDescriber:

@@ -24,7 +24,7 @@ from PIL import Image
 from transformers import AutoProcessor, GenerationConfig
 
 from modeling_moda.builder import DEFAULT_MAX_NEW_TOKENS
-from modeling_moda.inference.streaming import OnText, TextDeltas
+from modeling_moda.inference.streaming import OnText, TextDeltas, eos_token_ids
 
 ONNX_SUBDIR = "onnx"
 GRAPHS = ("vision_encoder", "embed_tokens", "decoder_model_merged")
@@ -160,8 +160,7 @@ class OnnxDescriber:
         config = GenerationConfig()
         if (export_dir / "generation_config.json").is_file():
             config = GenerationConfig.from_pretrained(export_dir)
-        eos = config.eos_token_id if config.eos_token_id is not None else tokenizer.eos_token_id
-        self.eos_token_ids = [eos] if isinstance(eos, int) else list(eos)
+        self.eos_token_ids = eos_token_ids(config, tokenizer)
         pad = config.pad_token_id if config.pad_token_id is not None else tokenizer.pad_token_id
         self.pad_token_id = pad if pad is not None else self.eos_token_ids[0]
         self.max_new_tokens = config.max_new_tokens or DEFAULT_MAX_NEW_TOKENS

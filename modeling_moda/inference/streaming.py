@@ -18,6 +18,14 @@ from transformers.generation.streamers import BaseStreamer
 OnText = Callable[[int, str], None]
 
 
+def eos_token_ids(generation_config: Any, tokenizer: Any) -> list[int]:
+    """The ids that end generation: the generation config's, else the tokenizer's EOS."""
+    eos = getattr(generation_config, "eos_token_id", None)
+    if eos is None:
+        eos = tokenizer.eos_token_id
+    return [eos] if isinstance(eos, int) else list(eos)
+
+
 class TextDeltas:
     """Decode `push`ed tokens ([B] ids per step) incrementally and call `on_text(row, delta)`."""
 
