@@ -20,9 +20,11 @@ from transformers import (
 
 from .configuration_moda import IMAGE_TOKEN, ModaConfig
 from .modeling_moda import ModaForConditionalGeneration
+from .modeling_moda_encoder import register_auto_classes
 from .processing_moda import CHATML_CHAT_TEMPLATE, PLAIN_CHAT_TEMPLATE, ModaProcessor
 
 DEFAULT_MAX_NEW_TOKENS = 48
+register_auto_classes()  # `moda encoder train` folders load as vision backbones without trust_remote_code
 
 # A small built-in corpus so `build_tiny_moda()` needs no data at all.
 TINY_CORPUS = [
@@ -178,7 +180,7 @@ def build_tiny_moda(
 def _vision_half(vision: str, **kwargs: Any):
     """Config of the image tower of a vision checkpoint (the vision half of CLIP/SigLIP/a dual encoder, or a
     ViT / conv backbone). A dual encoder's `projection_dim` goes onto the tower config, so MODA gets its
-    visual projection: the contrastive image embedding (CLIP B/32: 512; `moda encoder train`: ConvNeXt)."""
+    visual projection: the contrastive image embedding (CLIP B/32: 512; `moda encoder train`: ResNet)."""
     config = AutoConfig.from_pretrained(vision, **kwargs)
     vision_config = getattr(config, "vision_config", None) or config
     if getattr(config, "projection_dim", None) and vision_config is not config:

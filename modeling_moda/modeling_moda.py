@@ -108,6 +108,14 @@ class ModaModel(ModaPreTrainedModel):
         for module in (self.vision_tower, self.visual_projection):
             if module is not None:
                 module.requires_grad_(False)
+        self.vision_tower.eval()
+
+    def train(self, mode: bool = True) -> ModaModel:
+        """A frozen encoder stays in eval mode: a conv tower's BatchNorm statistics must not move."""
+        super().train(mode)
+        if self.config.freeze_vision:
+            self.vision_tower.eval()
+        return self
 
     def get_input_embeddings(self) -> nn.Module:
         return self.language_model.get_input_embeddings()
@@ -124,7 +132,7 @@ class ModaModel(ModaPreTrainedModel):
     def encode_images(self, pixel_values: torch.Tensor) -> torch.Tensor:
         """[B, 3, H, W] -> vision_embeds [B, N_v, D_v]: the frozen encoder output (pooled: N_v = 1).
 
-        ViT-like towers give patch tokens; conv towers (ConvNeXt, from `moda encoder train`) give a feature
+        ViT-like towers give patch tokens; conv towers (ResNet, from `moda encoder train`) give a feature
         map [B, C, H, W] whose H*W cells are the patch tokens, and a pooled [B, C] embedding."""
         dtype = next(self.vision_tower.parameters()).dtype
         out = self.vision_tower(pixel_values=pixel_values.to(dtype), return_dict=True)
@@ -138,6 +146,7 @@ class ModaModel(ModaPreTrainedModel):
         pooled = getattr(out, "pooler_output", None)
         if pooled is None:
             pooled = out.last_hidden_state[:, 0]  # CLS
+        pooled = pooled.flatten(1)  # a conv tower (ResNet) pools to [B, C, 1, 1]
         if self.visual_projection is not None:
             pooled = self.visual_projection(pooled)
         return pooled[:, None, :]  # [B, 1, D_v]

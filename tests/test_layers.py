@@ -24,7 +24,13 @@ AREAS = [
     for area in ("backends", "data", "encoder", "training", "evaluation", "inference", "serving")
     if importlib.util.find_spec(f"modeling_moda.{area}") is not None
 ]
-REMOTE_CODE = ("configuration_moda", "modeling_moda", "processing_moda", "pipeline_moda")
+REMOTE_CODE = (
+    "configuration_moda",
+    "modeling_moda",
+    "processing_moda",
+    "pipeline_moda",
+    "modeling_moda_encoder",
+)
 # What any area may import: the core, the remote-code files, the builder that assembles a MODA from them,
 # and the backends (the chat endpoints that teachers and judges talk to).
 BELOW_AREAS = {"core", "builder", *REMOTE_CODE}

@@ -1,6 +1,6 @@
 """`moda encoder train`: train the contrastive encoder (our FashionCLIP) on a dataset's train split.
 
-moda encoder train --dataset DS --out DIR                         # from scratch, offline (ConvNeXt + text)
+moda encoder train --dataset DS --out DIR                         # from scratch, offline (ResNet + text)
 moda encoder train --dataset DS --out DIR --init openai/clip-vit-base-patch32   # fine-tune a Hub CLIP
 A rerun continues from the last finished epoch; a finished folder (encoder_metrics.json) is left as is.
 """

@@ -27,6 +27,8 @@ def encoder_card(metrics: dict, dataset: str, model: Any) -> str:
     )
     params = sum(p.numel() for p in model.parameters()) / 1e6
     start = "from scratch" if metrics["init"] == "scratch" else f"from `{metrics['init']}`"
+    # ours is a ResNet dual encoder whose code travels with the folder; a fine-tuned CLIP is stock transformers
+    remote = ", trust_remote_code=True" if metrics["init"] == "scratch" else ""
     return f"""---
 {data.to_yaml()}
 ---
@@ -40,7 +42,7 @@ A contrastive image-text encoder (`{metrics["architecture"]}`, {params:.1f} M pa
 ```python
 from transformers import pipeline
 
-classify = pipeline("zero-shot-image-classification", model="<this folder>")
+classify = pipeline("zero-shot-image-classification", model="<this folder>"{remote})
 classify("photo.jpg", candidate_labels=["tshirts", "jeans", "watches"], hypothesis_template="{{}}")
 ```
 

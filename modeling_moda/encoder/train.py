@@ -1,7 +1,7 @@
 """`moda encoder train`: our own FashionCLIP. Contrastive training (CLIP loss, `return_loss=True`) on the
 train split's images and metadata captions, then zero-shot and linear-probe scores on the test split.
 
-From scratch (the default, offline) the model is a ConvNeXt + CLIP-text dual encoder (model.py says why);
+From scratch (the default, offline) the model is a ResNet + CLIP-text dual encoder (model.py says why);
 with `init` it fine-tunes a Hub or local CLIP through the same loop. The images are decoded and preprocessed
 once (fp16 in memory: 5,000 x 3 x 64 x 64 is 120 MB), so an epoch costs only forward and backward passes.
 Each finished epoch leaves `OUT/checkpoint-<epoch>/` (weights and AdamW moments in safetensors, the epoch

@@ -9,7 +9,6 @@ import pytest
 # a small shape so a test epoch takes a second
 TINY_SHAPE = {
     "image_size": 32,
-    "patch_size": 8,
     "hidden_sizes": (16, 32, 64),
     "depths": (1, 1, 1),
     "text_hidden": 32,

@@ -37,13 +37,16 @@ def test_moda_reads_the_encoder_frozen(trained_encoder: Path, feature: str, toke
     assert all(torch.equal(tower[k], encoder["vision_model." + k]) for k in tower)
     batch = _batch(processor)
     embeds = model.encode_images(batch["pixel_values"])
-    if feature == "pooled":  # the contrastive embedding: ConvNeXt pooled [B, 64] -> visual projection [B, 32]
+    if feature == "pooled":  # the contrastive embedding: ResNet pooled [B, 64] -> visual projection [B, 32]
         assert embeds.shape == (2, 1, 32)
         assert torch.equal(model.visual_projection.weight, encoder["visual_projection.weight"])
-    else:  # the last feature map [B, 64, 2, 2] as 4 patch tokens
-        assert embeds.shape == (2, 4, 64)
+    else:  # the last feature map [B, 64, 4, 4] as 16 patch tokens (the projector pools them to 4)
+        assert embeds.shape == (2, 16, 64)
     model.train()
+    assert not model.vision_tower.training  # BatchNorm statistics stay the encoder's
     model(**batch).loss.backward()
+    after = model.vision_tower.state_dict()
+    assert all(torch.equal(after[k], encoder["vision_model." + k]) for k in after)
     vision_params = list(model.vision_tower.parameters()) + list(
         model.visual_projection.parameters() if model.visual_projection is not None else []
     )

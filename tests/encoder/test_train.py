@@ -21,12 +21,14 @@ import json, sys
 from PIL import Image
 from transformers import AutoModel, AutoProcessor, pipeline
 path, kind = sys.argv[1], sys.argv[2]
-model = AutoModel.from_pretrained(path)
-processor = AutoProcessor.from_pretrained(path)
+# ours is remote code (a ResNet dual encoder), as a Hub user loads it; a CLIP is stock transformers
+remote = {"trust_remote_code": True} if kind == "dual" else {}
+model = AutoModel.from_pretrained(path, **remote)
+processor = AutoProcessor.from_pretrained(path, **remote)
 if kind == "clip":
     from transformers import CLIPModel
     assert type(CLIPModel.from_pretrained(path)).__name__ == "CLIPModel"
-classify = pipeline("zero-shot-image-classification", model=path)
+classify = pipeline("zero-shot-image-classification", model=path, **remote)
 labels = ["red", "blue", "tshirts"]
 scores = classify(Image.open(sys.argv[3]), candidate_labels=labels, hypothesis_template="{}")
 print(json.dumps({"model": type(model).__name__, "processor": type(processor).__name__,
@@ -66,7 +68,7 @@ def test_scratch_encoder_trains_scores_and_loads_in_a_fresh_process(
     assert "zero-shot-image-classification" in (out / "README.md").read_text()
     loaded = _fresh_load(out, "dual", _an_image(synth_dataset, tmp_path))
     assert loaded == {
-        "model": "VisionTextDualEncoderModel",
+        "model": "ModaEncoderModel",
         "processor": "VisionTextDualEncoderProcessor",
         "labels": ["blue", "red", "tshirts"],
     }
