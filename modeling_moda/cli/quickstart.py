@@ -1,4 +1,4 @@
-"""`moda quickstart`: catalog -> dataset -> train -> evaluate -> describe -> report, offline on a CPU."""
+"""`moda quickstart`: catalog -> dataset -> encoder -> MODA -> evaluate -> describe -> report, offline."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import os
 # Must be set before torch loads (verb modules import torch only inside `run`).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from modeling_moda.pipeline.quickstart import QUICKSTART_ITEMS  # noqa: E402  (light: no torch)
+from modeling_moda.pipeline.quickstart import ENCODER_EPOCHS, QUICKSTART_ITEMS  # noqa: E402  (light: no torch)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,6 +18,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--items", type=int, default=QUICKSTART_ITEMS, help="synthetic catalog size (default %(default)s)"
     )
     parser.add_argument("--epochs", type=float, default=None, help="training epochs (default: the recipe's)")
+    parser.add_argument(
+        "--encoder-epochs",
+        type=int,
+        default=ENCODER_EPOCHS,
+        help="contrastive encoder epochs (default %(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="catalog seed (default 0)")
     parser.add_argument(
         "--workers", type=int, default=None, help="catalog render processes (default: all cores)"
@@ -28,7 +34,12 @@ def run(args: argparse.Namespace) -> int:
     from modeling_moda.pipeline.quickstart import run_quickstart
 
     summary = run_quickstart(
-        args.out, items=args.items, epochs=args.epochs, seed=args.seed, workers=args.workers
+        args.out,
+        items=args.items,
+        epochs=args.epochs,
+        seed=args.seed,
+        workers=args.workers,
+        encoder_epochs=args.encoder_epochs,
     )
     metrics = ", ".join(f"{k} {v:.2f}" for k, v in summary["metrics_test"].items() if v is not None)
     print(f"quickstart done in {summary['timings_s']['total']:.0f} s; test: {metrics}")

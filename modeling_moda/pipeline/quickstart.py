@@ -1,16 +1,20 @@
 """`moda quickstart`: the whole mission offline on a CPU, in one run directory.
 
-synthetic catalog -> dataset (template teacher + refiner) -> train a small MODA from scratch -> rules-judge
+The seed in miniature: synthetic catalog -> dataset (template teacher + refiner) -> contrastive encoder (our
+FashionCLIP, `moda encoder train`) -> MODA (that encoder frozen + projector + tiny LM) -> rules-judge
 evaluation of the held-out test split -> describe a few held-out images through `pipeline("image-to-text")`
--> report.md (plots, sample grid) + the model card. Each stage skips itself when its output already exists,
-so a killed quickstart reruns from where it stopped.
+-> report.md (stage times, plots, encoder and ceiling tables, confusion matrix, sample grid) + the model
+card. Each stage skips itself when its output already exists, so a killed quickstart reruns from where it
+stopped.
 
-Layout of `out/`: catalog/, dataset/, model/ (the trained MODA: remote code, processor, card), eval/ (the
-evaluation report, samples.png), train_log.jsonl, loss.png, metrics_vs_tokens.png, recipe.yaml, report.md.
+Layout of `out/`: catalog/, dataset/, encoder/ (Hub-layout dual encoder + encoder_metrics.json), model/ (the
+trained MODA: remote code, processor, card), eval/ (the evaluation report, samples.png), train_log.jsonl,
+loss.png, metrics_vs_tokens.png, confusion_*.png, recipe.yaml, report.md.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -31,12 +35,11 @@ from modeling_moda.core.io import write_json
 # projector) -> 6.4 (linear projector) -> 7.4 (3,000 items) -> 8.5 (4,000) -> 8.6 (5,000; colour 9.8).
 # LR 4e-3 + warmup, batch 16 and a LayerNorm before the projector did not help.
 QUICKSTART_RECIPE: dict[str, Any] = {
-    "vision": "tiny",
-    "text": "tiny",
-    "tiny": {"image_size": 32, "vision_hidden": 64, "text_hidden": 128, "num_layers": 2, "vocab_size": 512},
+    "text": "tiny",  # the vision backbone is the run's own encoder/ (quickstart_config)
+    "tiny": {"text_hidden": 128, "num_layers": 2, "vocab_size": 512},
     "freeze_vision": True,
-    "vision_feature": "patch",
-    "num_image_tokens": 16,
+    "vision_feature": "pooled",
+    "num_image_tokens": 1,
     "projector_type": "linear",
     "learning_rate": 2e-3,
     "lr_scheduler_type": "constant",
@@ -54,6 +57,7 @@ QUICKSTART_RECIPE: dict[str, Any] = {
     "max_new_tokens": 40,
 }
 QUICKSTART_ITEMS = 5000  # synthetic catalog size: more items generalise better than more epochs
+ENCODER_EPOCHS = 12
 N_DESCRIBED = 6
 
 
@@ -75,7 +79,13 @@ def quickstart_config(out: Path, epochs: float | None = None, seed: int = 42) ->
     """The training recipe of the quickstart model, writing into `out`."""
     from modeling_moda.training.config import parse_recipe
 
-    recipe = dict(QUICKSTART_RECIPE, dataset=str(out / "dataset"), output_dir=str(out), seed=seed)
+    recipe = dict(
+        QUICKSTART_RECIPE,
+        dataset=str(out / "dataset"),
+        vision=str(out / "encoder"),
+        output_dir=str(out),
+        seed=seed,
+    )
     if epochs is not None:
         recipe["num_train_epochs"] = epochs
     return parse_recipe(**recipe)
@@ -96,8 +106,15 @@ def build_dataset(catalog: Path, dataset: Path) -> dict:
     return build(str(catalog), dataset, BuildConfig(), progress=True)
 
 
+def train_encoder(dataset: Path, encoder: Path, epochs: int, seed: int) -> dict:
+    """Stage 3: the contrastive encoder on the train split (`encoder/`, scored in encoder_metrics.json)."""
+    from modeling_moda.encoder import train_encoder as train
+
+    return train(str(dataset), encoder, epochs=epochs, seed=seed)
+
+
 def train_model(config: Any) -> Any:
-    """Stage 3: train MODA on the dataset as the recipe says (model/ under the run directory)."""
+    """Stage 4: train MODA on the dataset as the recipe says (model/ under the run directory)."""
     from modeling_moda.training.run import train
 
     from .train import judge_callbacks
@@ -106,14 +123,14 @@ def train_model(config: Any) -> Any:
 
 
 def evaluate_model(model_dir: Path, dataset: Path, eval_dir: Path) -> Any:
-    """Stage 4: the rules judge on the test split (eval/ report, samples.png)."""
+    """Stage 5: the rules judge on the test split (eval/ report, samples.png)."""
     from .evaluate import evaluate_model as evaluate
 
     return evaluate(str(model_dir), str(dataset), eval_dir, split="test")
 
 
 def describe_held_out(model_dir: Path, dataset: Path, n: int) -> list[dict[str, str]]:
-    """Stage 5: describe n test-split images with the saved model's image-to-text pipeline (a fresh load)."""
+    """Stage 6: describe n test-split images with the saved model's image-to-text pipeline (a fresh load)."""
     from transformers import pipeline
 
     from modeling_moda.core.datasets import load_split
@@ -178,8 +195,10 @@ def run_quickstart(
     epochs: float | None = None,
     seed: int = 0,
     workers: int | None = None,
+    encoder_epochs: int = ENCODER_EPOCHS,
 ) -> dict[str, Any]:
     """Run every stage into `out`; returns the summary also written to `out/quickstart.json`."""
+    from modeling_moda.encoder import METRICS_FILE
     from modeling_moda.evaluation.metrics import ALL_METRICS
 
     from .report import write_quickstart_report
@@ -188,9 +207,11 @@ def run_quickstart(
     out.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    catalog, dataset, model_dir = out / "catalog", out / "dataset", out / "model"
+    catalog, dataset, encoder, model_dir = out / "catalog", out / "dataset", out / "encoder", out / "model"
     _stage("catalog", timings, (catalog / "styles.csv").exists(), make_catalog, catalog, items, seed, workers)
     _stage("dataset", timings, (dataset / "README.md").exists(), build_dataset, catalog, dataset)
+    encoder_done = (encoder / METRICS_FILE).exists()
+    _stage("encoder", timings, encoder_done, train_encoder, dataset, encoder, encoder_epochs, seed)
     config = quickstart_config(out, epochs)
     _stage("train", timings, (model_dir / "model.safetensors").exists(), train_model, config)
     eval_result = _stage("evaluate", timings, False, evaluate_model, model_dir, dataset, out / "eval")
@@ -201,6 +222,7 @@ def run_quickstart(
     n_test = eval_result.metrics["n_samples"]
     splits = split_sizes(dataset)
     reproduce = f"moda quickstart --out {out} --items {items}" + (f" --epochs {epochs:g}" if epochs else "")
+    reproduce += f" --encoder-epochs {encoder_epochs}" if encoder_epochs != ENCODER_EPOCHS else ""
     parameters = write_model_card(out, config, metrics, n_test, splits, reproduce)
     summary = {
         "out": str(out),
@@ -210,6 +232,7 @@ def run_quickstart(
         "timings_s": timings,
         "metrics_test": metrics,
         "n_test": n_test,
+        "encoder": json.loads((encoder / METRICS_FILE).read_text()),
         "parameters": parameters,
         "described": described,
         "cpu_count": os.cpu_count(),

@@ -1,4 +1,5 @@
-"""The shortened quickstart end to end (CI): catalog -> dataset -> train -> evaluate -> describe -> report."""
+"""The shortened quickstart end to end (CI): catalog -> dataset -> encoder -> MODA -> evaluate -> describe ->
+report."""
 
 import json
 import shutil
@@ -13,11 +14,29 @@ def test_short_quickstart_writes_report_model_and_card(tmp_path):
     out = tmp_path / "qs"
     assert main(["quickstart", "--out", str(out), "--items", "200", "--epochs", "1", "--workers", "2"]) == 0
     summary = json.loads((out / "quickstart.json").read_text())
-    assert set(summary["timings_s"]) >= {"catalog", "dataset", "train", "evaluate", "describe", "total"}
+    stages = {"catalog", "dataset", "encoder", "train", "evaluate", "describe", "total"}
+    assert set(summary["timings_s"]) == stages and all(summary["timings_s"][s] > 0 for s in stages)
     assert set(summary["metrics_test"]) >= {"color_accuracy", "category_accuracy", "overall"}
+    # MODA reads the run's own encoder, frozen
+    model_config = json.loads((out / "model" / "config.json").read_text())
+    encoder_config = json.loads((out / "encoder" / "config.json").read_text())
+    assert model_config["vision_config"]["model_type"] == "resnet" and model_config["freeze_vision"] is True
+    assert model_config["vision_config"]["hidden_sizes"] == encoder_config["vision_config"]["hidden_sizes"]
+    assert set(summary["encoder"]["zero_shot"]) == {"colour", "article_type", "gender", "usage"}
     report = (out / "report.md").read_text()
-    for needed in ("loss.png", "eval/samples.png", "Held-out images", "Reproduce"):
+    for needed in (
+        "loss.png",
+        "eval/samples.png",
+        "Held-out images",
+        "Reproduce",
+        "| encoder |",
+        "Encoder: our FashionCLIP",
+        "Ceiling: does the data or the model hold a metric back?",
+        "Where MODA disagrees with the reference",
+    ):
         assert needed in report
+    confusion = [p.name for p in out.glob("confusion_*.png")]
+    assert len(confusion) == 1 and f"]({confusion[0]})" in report
     card = (out / "model" / "README.md").read_text()
     assert "pipeline_tag: image-to-text" in card and "library_name: transformers" in card
     assert (out / "eval" / "samples.png").exists() and (out / "metrics_vs_tokens.png").exists()
@@ -26,7 +45,8 @@ def test_short_quickstart_writes_report_model_and_card(tmp_path):
     )
     # a rerun skips the finished stages (resumable)
     assert main(["quickstart", "--out", str(out), "--items", "200", "--epochs", "1"]) == 0
-    assert json.loads((out / "quickstart.json").read_text())["timings_s"]["train"] == 0.0
+    rerun = json.loads((out / "quickstart.json").read_text())["timings_s"]
+    assert rerun["encoder"] == 0.0 and rerun["train"] == 0.0
 
 
 @pytest.mark.slow
@@ -38,6 +58,8 @@ def test_the_same_shortened_quickstart_twice_writes_the_same_metrics(tmp_path):
         shutil.rmtree(out, ignore_errors=True)
         assert main(command) == 0
         runs.append({name: (out / "eval" / name).read_bytes() for name in ("metrics.json", "samples.jsonl")})
+        encoder = json.loads((out / "encoder" / "encoder_metrics.json").read_text())
+        runs[-1]["encoder"] = {k: encoder[k] for k in ("zero_shot", "linear_probe", "epoch_losses")}
     overall = json.loads(runs[0]["metrics.json"])["metrics"]["overall"]["mean"]
     assert overall > 0  # a trained model whose descriptions could differ, not an all-zero run
     assert runs[0] == runs[1]
