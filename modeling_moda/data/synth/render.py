@@ -138,21 +138,21 @@ def _usage_cue(
     if spec.usage == "Sports":
         draw = layer(paint["contrast"])
         for u in (0.14, 0.86):
-            draw.rectangle(pen.box(u - 0.035, 0.0, u + 0.035, 1.0), fill=255)
+            draw.rectangle(pen.box(u - 0.06, 0.0, u + 0.06, 1.0), fill=255)
         draw = layer(paint["dark"])  # mesh: a grid of small holes on the middle panel
-        r = 0.012 * pen.width
-        for u in np.arange(0.3, 0.71, 0.06):
-            for v in np.arange(0.55, 0.9, 0.06 * pen.width / pen.height):
+        r = 0.022 * pen.width
+        for u in np.arange(0.3, 0.71, 0.08):
+            for v in np.arange(0.55, 0.9, 0.08 * pen.width / pen.height):
                 x, y = pen.xy([(u, v)])[0]
                 draw.ellipse([x - r, y - r, x + r, y + r], fill=255)
     elif spec.usage == "Formal":  # sheen: two glossy diagonal bands
-        draw = layer(_mix(COLOURS[spec.colour], (255, 255, 255), 0.5))
-        for t, w in ((0.25, 0.1), (0.45, 0.04)):
+        draw = layer(_mix(COLOURS[spec.colour], (255, 255, 255), 0.6))
+        for t, w in ((0.22, 0.14), (0.46, 0.07)):
             draw.polygon(pen.xy([(t, 0.0), (t + w, 0.0), (t + w + 0.5, 1.0), (t + 0.5, 1.0)]), fill=255)
     elif spec.usage == "Party":  # sequins: dense light and gold sparkles
-        for colour, count in ((_mix(COLOURS[spec.colour], (255, 255, 255), 0.7), 140), (paint["gold"], 50)):
+        for colour, count in ((_mix(COLOURS[spec.colour], (255, 255, 255), 0.7), 110), (paint["gold"], 90)):
             draw = layer(colour)
-            r = 0.016 * pen.width
+            r = 0.03 * pen.width
             for u, v in rng.uniform(0.03, 0.97, size=(count, 2)):
                 x, y = pen.xy([(u, v)])[0]
                 draw.ellipse([x - r, y - r, x + r, y + r], fill=255)
@@ -167,11 +167,11 @@ def _usage_cue(
                 x, y = pen.xy([(u, v)])[0]
                 draw.ellipse([x - r, y - r, x + r, y + r], fill=255)
     elif spec.usage == "Smart Casual":  # a contrast pocket
-        layer(paint["contrast"]).rectangle(pen.box(0.58, 0.26, 0.8, 0.44), fill=255)
+        layer(paint["contrast"]).rectangle(pen.box(0.54, 0.24, 0.86, 0.5), fill=255)
     elif spec.usage == "Travel":  # a luggage tag with its strap
         draw = layer(paint["contrast"])
-        draw.rectangle(pen.box(0.6, 0.2, 0.86, 0.36), fill=255)
-        draw.line(pen.xy([(0.62, 0.28), (0.4, 0.14)]), fill=255, width=pen.px(0.03))
+        draw.rectangle(pen.box(0.56, 0.16, 0.9, 0.4), fill=255)
+        draw.line(pen.xy([(0.58, 0.28), (0.34, 0.1)]), fill=255, width=pen.px(0.045))
     return layers
 
 
