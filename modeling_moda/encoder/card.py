@@ -27,7 +27,7 @@ def encoder_card(metrics: dict, dataset: str, model: Any) -> str:
     )
     params = sum(p.numel() for p in model.parameters()) / 1e6
     start = "from scratch" if metrics["init"] == "scratch" else f"from `{metrics['init']}`"
-    # ours is a ResNet dual encoder whose code travels with the folder; a fine-tuned CLIP is stock transformers
+    # ours is a ResNet dual encoder whose code travels with the folder; a fine-tuned CLIP is stock
     remote = ", trust_remote_code=True" if metrics["init"] == "scratch" else ""
     return f"""---
 {data.to_yaml()}
