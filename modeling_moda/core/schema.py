@@ -17,6 +17,13 @@ METADATA_FIELDS: tuple[str, ...] = (
     "product_title",
 )
 CATALOG_FIELDS: tuple[str, ...] = ("id", "image", *METADATA_FIELDS)
+# The attributes a description states and the encoder is scored on -> their metadata column.
+ATTRIBUTE_COLUMNS: dict[str, str] = {
+    "colour": "base_colour",
+    "article_type": "article_type",
+    "gender": "gender",
+    "usage": "usage",
+}
 # An item without these cannot be described; it is rejected with "empty metadata".
 REQUIRED_FIELDS: tuple[str, ...] = ("article_type",)
 # Columns the builder adds to every row.

@@ -10,13 +10,10 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 
+from ..core.schema import ATTRIBUTE_COLUMNS
+
 # attribute -> dataset column; the order captions name them in
-ATTRIBUTES: dict[str, str] = {
-    "colour": "base_colour",
-    "article_type": "article_type",
-    "gender": "gender",
-    "usage": "usage",
-}
+ATTRIBUTES: dict[str, str] = ATTRIBUTE_COLUMNS
 _PATTERN_WORDS = {"striped": "striped", "checked": "checked", "polka": "dotted", "check": "checked"}
 
 

@@ -11,16 +11,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..core import lexicon
+from ..core.schema import ATTRIBUTE_COLUMNS
 from .metrics import DISPLAY_NAMES
 from .plots import _pyplot, _save
 
 NONE = "(none)"
-# attribute -> (reference column, the rules-judge metric that scores it)
-ATTRIBUTE_METRICS: dict[str, tuple[str, str]] = {
-    "colour": ("base_colour", "color_accuracy"),
-    "article_type": ("article_type", "category_accuracy"),
-    "gender": ("gender", "gender_accuracy"),
-    "usage": ("usage", "style_recognition"),
+# attribute (its reference column: core.schema.ATTRIBUTE_COLUMNS) -> the rules-judge metric that scores it
+ATTRIBUTE_METRICS: dict[str, str] = {
+    "colour": "color_accuracy",
+    "article_type": "category_accuracy",
+    "gender": "gender_accuracy",
+    "usage": "style_recognition",
 }
 
 
@@ -47,7 +48,7 @@ def named_value(text: str, attribute: str, values: Sequence[str]) -> str:
 
 def confusion(samples: Sequence[dict], attribute: str) -> tuple[list[str], list[list[int]]]:
     """(labels, counts[reference][named]) over scored samples; the last column counts NONE."""
-    column = ATTRIBUTE_METRICS[attribute][0]
+    column = ATTRIBUTE_COLUMNS[attribute]
     pairs = [
         (lexicon.canonical(s["reference"].get(column)), s.get("prediction") or "")
         for s in samples
@@ -86,7 +87,7 @@ def plot_confusion(labels: list[str], counts: list[list[int]], path: str | Path,
 
 def weakest_attribute(metrics: dict[str, float | None]) -> str:
     """The attribute whose rules-judge metric is lowest (ties: the first in ATTRIBUTE_METRICS)."""
-    scored = [(metrics.get(metric), name) for name, (_, metric) in ATTRIBUTE_METRICS.items()]
+    scored = [(metrics.get(metric), name) for name, metric in ATTRIBUTE_METRICS.items()]
     return min((value, i, name) for i, (value, name) in enumerate(scored) if value is not None)[2]
 
 

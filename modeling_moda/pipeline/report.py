@@ -103,7 +103,7 @@ def _encoder_and_ceiling(out: Path, summary: dict[str, Any]) -> list[str]:
         "|---|---|---|---|---|",
     ]
     metrics = summary["metrics_test"]
-    for name, (_, metric) in ATTRIBUTE_METRICS.items():
+    for name, metric in ATTRIBUTE_METRICS.items():
         if metrics.get(metric) is None:
             continue
         moda, probe = metrics[metric] / 10, encoder["linear_probe"][name]
