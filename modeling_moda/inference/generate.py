@@ -13,13 +13,14 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
+from modeling_moda.inference.batch_inputs import batch_inputs
+
 
 def _model_inputs(
     processor: Any, model: Any, images: Sequence[Any] | None, n: int, prompt: str | None
 ) -> dict:
     # without images the processor still needs the batch size to lay out the image placeholders
-    text = [prompt or ""] * n
-    inputs = processor(images=None if images is None else list(images), text=text, return_tensors="pt")
+    inputs = batch_inputs(processor, images, [prompt or ""] * n, num_threads=torch.get_num_threads())
     inputs = {k: v.to(model.device) for k, v in inputs.items() if isinstance(v, torch.Tensor)}
     if "pixel_values" in inputs:
         inputs["pixel_values"] = inputs["pixel_values"].to(model.dtype)
