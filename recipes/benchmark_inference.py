@@ -7,10 +7,10 @@ Every model is built from a config with its published sizes and random weights (
 - GIT-base (`GitConfig()` defaults = microsoft/git-base: ViT-B/16 224 px + 6-layer BERT-style decoder);
 - BLIP-base (`BlipConfig()` defaults = Salesforce/blip-image-captioning-base: ViT-B/16 at 384 px + BERT-base);
 - ViT-GPT2 (VisionEncoderDecoder: ViT-base/16 224 px + GPT-2 124M with cross-attention);
-- the same MODA exported with `moda export onnx --quantize int8` and run by ONNX Runtime (`OnnxDescriber`),
-  fp32 and int8 graphs. The export happens once per run (or reuse one with `--onnx-dir`), and a check
-  compares the greedy tokens for 16 varied images: ONNX Runtime fp32 / int8 and PyTorch int8 against
-  PyTorch fp32.
+- the same MODA exported with `moda export onnx --quantize int8 q4` and run by ONNX Runtime (`OnnxDescriber`):
+  fp32 graphs, int8 graphs, and the 4-bit decoder with the int8 vision graph (q4). The export happens once
+  per run (or reuse one with `--onnx-dir`), and a check compares the greedy tokens for 16 varied images:
+  ONNX Runtime fp32 / int8 / q4 and PyTorch int8 against PyTorch fp32.
 
 Each model runs in its own subprocess (clean peak RSS, no shared caches), generates exactly 32 new tokens
 (greedy, KV cache on, EOS suppressed with `min_new_tokens`) for the same image, preprocessing and decoding
@@ -23,7 +23,7 @@ average is printed because other processes on a shared machine make them noisy.
     python recipes/benchmark_inference.py --models moda-fp32 moda-int8 moda-onnx-fp32 moda-onnx-int8 git-base
     python recipes/benchmark_inference.py --save-reference DIR  # for `moda describe` RSS on the seed shape
     python recipes/benchmark_inference.py --agreement           # int8 vs fp32 token agreement (reference)
-    python recipes/benchmark_inference.py --quality DIR --dataset DS   # int8 vs fp32, rules judge
+    python recipes/benchmark_inference.py --quality DIR --dataset DS [--onnx-export OUT]  # rules judge
 """
 
 from __future__ import annotations
@@ -43,9 +43,14 @@ from collections.abc import Callable
 TOKENS = 32
 PEERS = ("git-base", "blip-base", "vit-gpt2")
 MODAS = ("moda-plain", "moda-fp32", "moda-int8")
-ONNX = {"moda-onnx-fp32": "fp32", "moda-onnx-int8": "int8"}  # ONNX Runtime on `moda export onnx` graphs
+ONNX = {"moda-onnx-fp32": "fp32", "moda-onnx-int8": "int8", "moda-onnx-q4": "q4"}  # ORT on `moda export onnx`
 ALL = MODAS + tuple(ONNX) + PEERS
-PRECISION = {"moda-int8": "int8 dyn.", "moda-onnx-fp32": "fp32 ORT", "moda-onnx-int8": "int8 dyn. ORT"}
+PRECISION = {
+    "moda-int8": "int8 dyn.",
+    "moda-onnx-fp32": "fp32 ORT",
+    "moda-onnx-int8": "int8 dyn. ORT",
+    "moda-onnx-q4": "4-bit LM ORT",
+}
 
 
 def test_image():
@@ -95,14 +100,14 @@ def varied_images(n: int = 16) -> list:
 
 
 def prepare_onnx(out: str) -> dict:
-    """Save the seed-shaped random MODA to OUT/torch and export it to OUT/onnx (fp32 + int8)."""
+    """Save the seed-shaped random MODA to OUT/torch and export it to OUT/onnx (fp32, int8, q4)."""
     from modeling_moda.inference.onnx_export import export_onnx
 
     model, processor = reference_moda()
     model.save_pretrained(os.path.join(out, "torch"))
     processor.save_pretrained(os.path.join(out, "torch"))
     start = time.perf_counter()
-    info = export_onnx(os.path.join(out, "torch"), os.path.join(out, "onnx"), quantize="int8")
+    info = export_onnx(os.path.join(out, "torch"), os.path.join(out, "onnx"), quantize=["int8", "q4"])
     return {"export_s": round(time.perf_counter() - start, 1), "validation": info["validation"]}
 
 
@@ -325,32 +330,42 @@ def agreement(images: int = 8) -> dict:
     }
 
 
-def quality(model_dir: str, dataset: str, split: str, limit: int | None) -> dict:
-    """Rules-judge metrics of a trained MODA in fp32 and int8 on the same split."""
+def quality(model_dir: str, dataset: str, split: str, limit: int | None, onnx_dir: str | None) -> dict:
+    """Rules-judge metrics of a trained MODA: PyTorch fp32 and int8, and with `onnx_dir` (a `moda export onnx`
+    of the same model) every ONNX dtype it holds; each variant's share of descriptions identical to
+    PyTorch fp32's."""
     from modeling_moda.core.datasets import load_split
     from modeling_moda.evaluation import aggregate, get_judge
     from modeling_moda.evaluation.run import references_of
-    from modeling_moda.inference.generate import generate_descriptions
-    from modeling_moda.inference.runtime import load_for_inference
+    from modeling_moda.inference.describer import load_describer
+    from modeling_moda.inference.onnx_runtime import GRAPH_SUFFIXES, GRAPHS, graph_path
 
     rows = load_split(dataset, split, limit=limit)
     images = [img.convert("RGB") for img in rows["image"]]
     references = references_of(rows)
     judge = get_judge("rules")
+    variants = [("torch", "fp32"), ("torch", "int8")]
+    if onnx_dir:
+        variants += [
+            ("onnxruntime", dtype)
+            for dtype in GRAPH_SUFFIXES
+            if all(graph_path(onnx_dir, g, dtype).is_file() for g in GRAPHS)
+        ]
     out, texts = {}, {}
-    for quantize in ("fp32", "int8"):
-        model, processor = load_for_inference(
-            model_dir, device="cpu", dtype="float32", quantize=None if quantize == "fp32" else quantize
-        )
+    for runtime, dtype in variants:
+        describer = load_describer(onnx_dir if runtime == "onnxruntime" else model_dir, runtime, dtype=dtype)
         start = time.perf_counter()
-        texts[quantize] = generate_descriptions(model, processor, images, progress=False)
+        name = f"{runtime} {dtype}"
+        texts[name] = [t for i in range(0, len(images), 16) for t in describer.describe(images[i : i + 16])]
         seconds = time.perf_counter() - start
-        metrics = aggregate(judge.score(texts[quantize], references))
-        means = {k: v["mean"] for k, v in metrics.items() if isinstance(v, dict) and "mean" in v}
-        out[quantize] = {**means, "generation_s": round(seconds, 2)}
-    out["int8_minus_fp32"] = {k: round(out["int8"][k] - v, 4) for k, v in out["fp32"].items()}
-    same = sum(a == b for a, b in zip(texts["fp32"], texts["int8"], strict=True))
-    out["identical_descriptions"] = f"{same}/{len(images)}"
+        metrics = aggregate(judge.score(texts[name], references))
+        means = {k: round(v["mean"], 4) for k, v in metrics.items() if isinstance(v, dict) and "mean" in v}
+        same = sum(a == b for a, b in zip(texts[name], texts["torch fp32"], strict=True))
+        out[name] = {
+            **means,
+            "identical_to_torch_fp32": f"{same}/{len(images)}",
+            "describe_s": round(seconds, 1),
+        }
     out["samples"] = len(images)
     return out
 
@@ -365,11 +380,14 @@ def main() -> int:
     parser.add_argument(
         "--agreement", action="store_true", help="int8 vs fp32 agreement on the reference shape"
     )
-    parser.add_argument("--quality", metavar="MODEL_DIR", help="rules-judge metrics, fp32 vs int8")
+    parser.add_argument(
+        "--quality", metavar="MODEL_DIR", help="rules-judge metrics and text agreement, fp32 vs quantized"
+    )
     parser.add_argument("--dataset", help="dataset folder for --quality")
     parser.add_argument("--split", default="test")
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--save-reference", metavar="DIR", help="save the seed-shaped random MODA and exit")
+    parser.add_argument("--onnx-export", help="for --quality: `moda export onnx` of MODEL_DIR")
     parser.add_argument("--onnx-dir", help="folder for the ONNX rows' export (reused if it holds one)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--prepare-onnx", help=argparse.SUPPRESS)
@@ -395,7 +413,9 @@ def main() -> int:
         return 0
     if args.agreement or args.quality:
         result = (
-            agreement() if args.agreement else quality(args.quality, args.dataset, args.split, args.limit)
+            agreement()
+            if args.agreement
+            else quality(args.quality, args.dataset, args.split, args.limit, args.onnx_export)
         )
         print(json.dumps(result, indent=2))
         return 0

@@ -3,7 +3,7 @@
 moda describe --model runs/quickstart/model photos/ more/*.jpg listing.csv --format jsonl --out out.jsonl
 moda describe --model DIR shoes.jsonl --out out.csv --format csv --resume      # skip what out.csv has
 moda describe --model DIR photos/ --quantize int8                               # int8 weights on a CPU
-moda describe --model ONNX_DIR photos/ --runtime onnxruntime [--quantize int8]  # a `moda export onnx` folder
+moda describe --model ONNX_DIR photos/ --runtime onnxruntime [--quantize int8|q4]  # `moda export onnx` folder
 
 PATH: image files, folders (recursive), glob patterns (quote them), or CSV/JSONL listings with an
 `image`/`path` column. Bad inputs (missing, empty, truncated, not an image, too large) are reported on
@@ -38,7 +38,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runtime", choices=["torch", "onnxruntime"], default="torch")
     parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto")
     parser.add_argument("--dtype", choices=["auto", "float32", "bfloat16", "float16"], default="auto")
-    parser.add_argument("--quantize", choices=["int8"], default=None, help="dynamic int8 Linear layers (CPU)")
+    parser.add_argument(
+        "--quantize",
+        choices=["int8", "q4"],
+        default=None,
+        help="int8: dynamic int8 linears (CPU, both runtimes); q4: an export's 4-bit decoder (onnxruntime)",
+    )
     parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: physical cores)")
     parser.add_argument("--max-file-mb", type=float, default=DEFAULT_MAX_FILE_MB, help="skip larger files")
     parser.add_argument("--no-progress", action="store_true")

@@ -2,6 +2,7 @@
 
 moda export onnx --model runs/quickstart/model --out runs/quickstart/onnx                # fp32 graphs
 moda export onnx --model DIR --out DIR --quantize int8                                  # + int8 graphs
+moda export onnx --model DIR --out DIR --quantize int8 q4                 # + a 4-bit decoder (batch-1 speed)
 
 Writes the vision encoder + projector graph, the token embedding graph and a merged decoder with past
 key/values (the transformers.js / optimum split) under OUT/onnx, with the tokenizer, processor, config and
@@ -21,7 +22,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("format", choices=FORMATS, help="target format")
     parser.add_argument("--model", required=True, help="saved MODA folder")
     parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--quantize", choices=["int8"], default=None, help="also write int8 graphs")
+    parser.add_argument(
+        "--quantize",
+        nargs="+",
+        choices=["int8", "q4"],
+        default=[],
+        help="also write int8 graphs (dynamic quantization) and/or a q4 decoder (4-bit weights)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -27,7 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--api-key-env", default=None, help="read the required API key from this variable")
     parser.add_argument("--runtime", choices=["torch", "onnxruntime"], default="torch")
-    parser.add_argument("--dtype", default="fp32", help="fp32 or int8 (both runtimes); bf16, fp16 (torch)")
+    parser.add_argument(
+        "--dtype", default="fp32", help="fp32 or int8 (both runtimes); q4 (onnxruntime); bf16, fp16 (torch)"
+    )
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for the model")
     parser.add_argument(
         "--served-model-name", default=None, help="the model id clients send (default: MODEL)"

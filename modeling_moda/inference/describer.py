@@ -90,7 +90,8 @@ def load_describer(
     device: str = "cpu",
 ) -> Describer:
     """A describer for a saved MODA folder (`runtime="torch"`) or a `moda export onnx` folder
-    (`runtime="onnxruntime"`). `dtype`: fp32 or int8 (both runtimes); bf16, fp16, auto (torch only)."""
+    (`runtime="onnxruntime"`). `dtype`: fp32 or int8 (both runtimes); q4 (onnxruntime); bf16, fp16, auto
+    (torch)."""
     if runtime == "onnxruntime":
         from modeling_moda.inference.onnx_runtime import OnnxDescriber  # onnxruntime is an optional extra
 

@@ -24,18 +24,26 @@ from PIL import Image
 from transformers import AutoProcessor, GenerationConfig
 
 from modeling_moda.builder import DEFAULT_MAX_NEW_TOKENS
+from modeling_moda.inference.batch_inputs import batch_inputs
 from modeling_moda.inference.streaming import OnText, TextDeltas, eos_token_ids
 
 ONNX_SUBDIR = "onnx"
 GRAPHS = ("vision_encoder", "embed_tokens", "decoder_model_merged")
-SUFFIXES = {"fp32": "", "int8": "_int8"}  # transformers.js file naming: onnx/<graph><suffix>.onnx
+# dtype -> the file suffix of each graph (transformers.js naming: onnx/<graph><suffix>.onnx). q4 is 4-bit
+# weights for the decoder only: it reads half the bytes of int8 per token (batch-1 latency is memory-bound),
+# while the vision graph runs slower in 4 bits than in int8 (measured: recipes/benchmark_inference.py)
+GRAPH_SUFFIXES = {
+    "fp32": dict.fromkeys(GRAPHS, ""),
+    "int8": dict.fromkeys(GRAPHS, "_int8"),
+    "q4": {"vision_encoder": "_int8", "embed_tokens": "_int8", "decoder_model_merged": "_q4"},
+}
 EXPORT_INFO = "onnx_export.json"
 
 
 def graph_path(export_dir: str | Path, graph: str, dtype: str = "fp32") -> Path:
-    if dtype not in SUFFIXES:
-        raise ValueError(f"unknown ONNX dtype {dtype!r}; expected one of {', '.join(SUFFIXES)}")
-    return Path(export_dir) / ONNX_SUBDIR / f"{graph}{SUFFIXES[dtype]}.onnx"
+    if dtype not in GRAPH_SUFFIXES:
+        raise ValueError(f"unknown ONNX dtype {dtype!r}; expected one of {', '.join(GRAPH_SUFFIXES)}")
+    return Path(export_dir) / ONNX_SUBDIR / f"{graph}{GRAPH_SUFFIXES[dtype][graph]}.onnx"
 
 
 class OnnxModa:
@@ -45,7 +53,7 @@ class OnnxModa:
         paths = [graph_path(export_dir, g, dtype) for g in GRAPHS]
         missing = [str(p) for p in paths if not p.is_file()]
         if missing:
-            hint = " (export with --quantize int8)" if dtype == "int8" else ""
+            hint = f" (export with --quantize {dtype})" if dtype != "fp32" else ""
             raise FileNotFoundError(f"{export_dir}: not a complete ONNX export, missing {missing}{hint}")
         options = ort.SessionOptions()
         # no arena: activations go back to the OS after each call (batch-16 peak RSS -100 MB, same speed)
@@ -149,6 +157,7 @@ class OnnxDescriber:
     def __init__(self, export_dir: str | Path, dtype: str = "fp32", num_threads: int | None = None):
         export_dir = Path(export_dir)
         self.model = OnnxModa(export_dir, dtype=dtype, num_threads=num_threads)
+        self.num_threads = num_threads
         # the export carries the model's remote code: its processor loads as the PyTorch path's does
         self.processor = AutoProcessor.from_pretrained(export_dir, trust_remote_code=True)
         info = (
@@ -176,13 +185,16 @@ class OnnxDescriber:
         on_step: Callable[[np.ndarray], None] | None = None,
     ) -> np.ndarray:
         """New token ids [B, T_new] (rows that finished early are padded)."""
-        inputs = self.processor(images=list(images), text=[prompt or ""] * len(images), return_tensors="pt")
+        prompts = [prompt or ""] * len(images)
+        inputs = batch_inputs(
+            self.processor, images, prompts, num_threads=self.num_threads, return_tensors="np"
+        )
         with self._lock:
             return greedy_generate(
                 self.model,
-                inputs["input_ids"].numpy(),
-                inputs["attention_mask"].numpy(),
-                inputs["pixel_values"].numpy(),
+                inputs["input_ids"],
+                inputs["attention_mask"],
+                inputs["pixel_values"],
                 image_token_id=self.image_token_id,
                 eos_token_ids=self.eos_token_ids,
                 pad_token_id=self.pad_token_id,

@@ -1,6 +1,6 @@
 """ONNX export (`moda export onnx`) and the ONNX Runtime describer against PyTorch on the tiny trained MODA.
 
-One export (fp32 + int8) per session: torch.onnx's dynamo exporter needs ~10 s per graph on 2 cores.
+One export (fp32 + int8 + q4) per session: torch.onnx's dynamo exporter needs ~10 s per graph on 2 cores.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ NAMES = list(COLOURS)
 @pytest.fixture(scope="module")
 def onnx_dir(trained_tiny_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("onnx") / "tiny-onnx"
-    code = main(["export", "onnx", "--model", str(trained_tiny_dir), "--out", str(out), "--quantize", "int8"])
+    args = ["--model", str(trained_tiny_dir), "--out", str(out), "--quantize", "int8", "q4"]
+    code = main(["export", "onnx", *args])
     assert code == 0
     return out
 
@@ -115,9 +116,21 @@ def test_left_padded_greedy_tokens_equal_generate(trained_tiny, onnx_dir):
     assert ours.tolist() == expected[:, inputs["input_ids"].shape[1] :].tolist()
 
 
-def test_int8_export_describes(onnx_dir):
-    describer = load_describer(str(onnx_dir), "onnxruntime", dtype="int8")
+@pytest.mark.parametrize("dtype", ["int8", "q4"])
+def test_quantized_export_describes(onnx_dir, dtype):
+    describer = load_describer(str(onnx_dir), "onnxruntime", dtype=dtype)
     assert describer.describe([colour_image(n) for n in NAMES]) == [DESCRIPTIONS[n] for n in NAMES]
+
+
+def test_q4_decoder_is_4_bit_and_shares_the_int8_graphs(onnx_dir):
+    import onnx
+
+    decoder = onnx.load(graph_path(onnx_dir, "decoder_model_merged", "q4"))
+    ops = {node.op_type for node in decoder.graph.node}
+    assert "MatMulNBits" in ops and "Gemm" not in ops  # every linear, the 2-D ones included, is 4-bit
+    assert graph_path(onnx_dir, "vision_encoder", "q4") == graph_path(onnx_dir, "vision_encoder", "int8")
+    info = json.loads((onnx_dir / "onnx_export.json").read_text())
+    assert set(info["validation"]) == {"fp32", "int8", "q4"}
 
 
 def test_describe_cli_with_onnxruntime(onnx_dir, image_folder, tmp_path, capsys):
