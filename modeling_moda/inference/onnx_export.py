@@ -9,6 +9,7 @@ ONNX config per model family, while these three wrappers cover any `get_image_fe
 Opset 23 is the first with a fused `Attention` op: the exporter then writes one node per attention layer
 instead of ~12 (MatMul, the key Transpose, Softmax, masking). Measured on the seed shape, int8, 2 cores:
 vision graph for 16 images 532 -> 280 ms, batch-16 decoder step 23.5 -> 14.8 ms, batch-1 7.9 -> 6.2 ms.
+`onnx_graph.attention_3d` then folds the head split/merge and the cache concatenation into that op.
 
 The decoder wrapper takes the cache as flat tensors and builds a `DynamicCache` inside, so the same graph
 runs the first step (empty past) and every later step. Position ids come from the attention mask inside
@@ -31,6 +32,7 @@ from torch.export import Dim
 from transformers import DynamicCache
 
 from modeling_moda.core.io import atomic_path, write_json, write_text
+from modeling_moda.inference.onnx_graph import attention_3d, gemm_as_matmul
 from modeling_moda.inference.onnx_runtime import EXPORT_INFO, GRAPH_SUFFIXES, GRAPHS, OnnxModa, graph_path
 from modeling_moda.inference.runtime import load_for_inference
 
@@ -95,8 +97,12 @@ def cache_shapes(language_model: nn.Module, width: int) -> list[tuple[int, int]]
 
 
 def _save(program: Any, path: Path) -> None:
+    import onnx
+
+    model = program.model_proto
+    attention_3d(model)
     with atomic_path(path) as tmp:
-        program.save(tmp, external_data=False)
+        onnx.save(model, tmp)
 
 
 def _export(module: nn.Module, args: tuple, path: Path, names: list[str], outputs: list[str], shapes) -> None:
@@ -164,34 +170,6 @@ def export_graphs(model: nn.Module, processor: Any, out_dir: Path) -> int:
 QUANTIZATIONS = ("int8", "q4")
 Q4_BLOCK_SIZE = 128  # seed shape: 3.9 ms per batch-1 decoder step, 4.9 ms with blocks of 32
 Q4_ACCURACY_LEVEL = 4  # int8 compute on the 4-bit weights (VNNI); level 0 (fp32 compute) is 2.8x slower
-
-
-def gemm_as_matmul(model: Any) -> None:
-    """Rewrite constant-weight `Gemm` nodes (the exporter's 2-D linears) as `MatMul` (+ `Add` for the bias),
-    in place: onnxruntime's 4-bit quantizer only quantizes `MatMul`."""
-    from onnx import helper, numpy_helper
-
-    weights = {init.name: init for init in model.graph.initializer}
-    nodes = []
-    for node in model.graph.node:
-        if node.op_type != "Gemm" or node.input[1] not in weights:
-            nodes.append(node)
-            continue
-        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-        if attrs.get("transA", 0) or attrs.get("alpha", 1.0) != 1.0 or attrs.get("beta", 1.0) != 1.0:
-            nodes.append(node)
-            continue
-        if attrs.get("transB", 0):
-            weight = weights[node.input[1]]
-            weight.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(weight).T.copy(), weight.name))
-        out = node.output[0]
-        has_bias = len(node.input) > 2 and node.input[2]
-        product = f"{out}_matmul" if has_bias else out
-        nodes.append(helper.make_node("MatMul", node.input[:2], [product], name=f"{node.name}_matmul"))
-        if has_bias:
-            nodes.append(helper.make_node("Add", [product, node.input[2]], [out], name=f"{node.name}_bias"))
-    del model.graph.node[:]
-    model.graph.node.extend(nodes)
 
 
 def quantize_graph(source: Path, target: Path, dtype: str) -> None:

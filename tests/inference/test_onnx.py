@@ -45,6 +45,26 @@ def test_export_writes_graphs_card_and_validation(onnx_dir):
     assert "max abs logit diff" in (onnx_dir / "README.md").read_text()
 
 
+def test_attention_takes_the_past_and_returns_the_present(onnx_dir):
+    """`onnx_graph.attention_3d` ran: one 3-D `Attention` per layer, no head transposes, no cache concat."""
+    import onnx
+
+    info = json.loads((onnx_dir / "onnx_export.json").read_text())
+    decoder = onnx.load(graph_path(onnx_dir, "decoder_model_merged"))
+    attention = [n for n in decoder.graph.node if n.op_type == "Attention"]
+    assert len(attention) == info["num_layers"]
+    producers = {out: n.op_type for n in decoder.graph.node for out in n.output}
+    presents = [o.name for o in decoder.graph.output if o.name.startswith("present.")]
+    assert {producers[name] for name in presents} == {"Attention"}
+    assert "Transpose" not in producers.values()
+    vision = onnx.load(graph_path(onnx_dir, "vision_encoder"))
+    assert all(
+        any(a.name == "q_num_heads" for a in n.attribute)
+        for n in vision.graph.node
+        if n.op_type == "Attention"
+    )
+
+
 def test_prefill_and_cached_steps_equal_pytorch_logits(trained_tiny, onnx_dir):
     """Independent of the export's own check: a left-padded batch, prefill then two cached steps."""
     model, processor = trained_tiny
