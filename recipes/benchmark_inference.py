@@ -16,7 +16,10 @@ Each model runs in its own subprocess (clean peak RSS, no shared caches), genera
 (greedy, KV cache on, EOS suppressed with `min_new_tokens`) for the same image, preprocessing and decoding
 included, and reports the median of `--runs` timed runs after one warm-up: batch-1 latency and batch-16
 throughput, with ratios to GIT-base. Numbers are only comparable within one run on one machine; the load
-average is printed because other processes on a shared machine make them noisy.
+average is printed because other processes on a shared machine make them noisy. Each model starts after
+`--cooldown` idle seconds: a virtual machine can slow down under sustained load (measured on the 2-core dev
+machine: after a 150-s burn on both cores the q4 row took 0.26 s per image, after 60 s idle 0.19 s), which
+would otherwise favour whichever model runs first.
 
     python recipes/benchmark_inference.py                       # all models
     python recipes/benchmark_inference.py --models moda-int8 git-base --runs 5 --threads 2
@@ -375,6 +378,7 @@ def main() -> int:
     parser.add_argument("--models", nargs="+", default=list(ALL), choices=ALL)
     parser.add_argument("--runs", type=int, default=3, help="timed runs per measurement (median)")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 16])
+    parser.add_argument("--cooldown", type=float, default=60.0, help="idle seconds before each model")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument(
@@ -420,8 +424,9 @@ def main() -> int:
         print(json.dumps(result, indent=2))
         return 0
 
-    print(f"{TOKENS} new tokens, greedy, KV cache; median of {args.runs} runs after a warm-up; "
-          f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)  # fmt: skip
+    print(f"{TOKENS} new tokens, greedy, KV cache; median of {args.runs} runs after a warm-up and "
+          f"{args.cooldown:g} s idle; load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs",
+          flush=True)  # fmt: skip
     onnx_dir = None
     if any(name in ONNX for name in args.models):
         onnx_dir = args.onnx_dir or tempfile.mkdtemp(prefix="moda-bench-onnx-")
@@ -432,6 +437,7 @@ def main() -> int:
             print(f"  ONNX export: {json.dumps(prepared)}", flush=True)
     results = []
     for name in args.models:
+        time.sleep(args.cooldown)
         cmd = ["--worker", name, "--runs", str(args.runs), "--batch-sizes", *map(str, args.batch_sizes)]
         results.append(run_child(cmd + (["--onnx-dir", onnx_dir] if onnx_dir else []), args.threads))
         if results[-1] is None:
