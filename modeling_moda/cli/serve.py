@@ -79,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"moda serve: cannot load the model {args.model}: {err}", file=sys.stderr)
         return 2
     settings = ServeSettings(
-        model_name=args.served_model_name,
+        # the id clients send: MODEL as given (as vLLM does), also for an ONNX export of another folder
+        model_name=args.served_model_name or args.model,
         api_key=api_key,
         max_batch_size=args.max_batch_size,
         batch_window_ms=args.batch_window_ms,
@@ -95,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     )
     app = create_app(describer, counter, settings)
     print(
-        f"moda serve: {settings.model_name or describer.model_id} ({args.runtime}, {args.dtype}) on "
+        f"moda serve: {settings.model_name} ({args.runtime}, {args.dtype}) on "
         f"http://{args.host}:{args.port}/v1",
         file=sys.stderr,
     )
