@@ -79,3 +79,27 @@ def test_the_feature_cache_invalidates_when_the_encoder_weights_change(
     second = fingerprint(changed)
     assert second != first
     assert FeatureCache(tmp_path / "features", second).load("train") == {}  # new weights: nothing reused
+
+
+@pytest.mark.slow
+def test_moda_on_the_encoder_exports_to_onnx(trained_encoder: Path, tmp_path: Path) -> None:
+    """The conv tower (BatchNorm, pooled [B, C, 1, 1] flattened) through `moda export onnx`: ONNX Runtime's
+    image features and logits equal PyTorch's. (Greedy ids of this untrained LM are not compared: its
+    near-even logits flip on float rounding.)"""
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    from modeling_moda.inference.onnx_export import export_onnx
+    from modeling_moda.inference.onnx_runtime import OnnxModa
+
+    model, processor = build_tiny_moda(TEXTS, vision=str(trained_encoder))
+    model.save_pretrained(tmp_path / "moda")
+    processor.save_pretrained(tmp_path / "moda")
+    info = export_onnx(str(tmp_path / "moda"), str(tmp_path / "onnx"))
+    assert info["validation"]["fp32"]["max_abs_logit_diff"] < 1e-4
+    assert info["validation"]["fp32"]["greedy_argmax_agreement"] == 1.0
+    pixels = _batch(processor)["pixel_values"]
+    with torch.inference_mode():
+        expected = model.get_image_features(pixel_values=pixels).numpy()  # [2, 1, D]
+    ours = OnnxModa(tmp_path / "onnx").image_features(pixels.numpy())
+    assert ours.shape == expected.shape
+    assert abs(ours - expected).max() < 1e-4
