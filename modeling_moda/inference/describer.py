@@ -99,8 +99,10 @@ def load_describer(
     if runtime != "torch":
         raise ValueError(f"unknown runtime {runtime!r}; expected one of {', '.join(RUNTIMES)}")
     if dtype not in TORCH_DTYPES:
+        hint = " (q4 is an ONNX export's 4-bit decoder: `moda export onnx --quantize q4`, onnxruntime)"
         raise ValueError(
             f"unknown dtype {dtype!r} for the torch runtime; expected one of {', '.join(TORCH_DTYPES)}"
+            + (hint if dtype == "q4" else "")
         )
     set_threads(num_threads)
     torch_dtype, quantize = TORCH_DTYPES[dtype]

@@ -37,3 +37,5 @@ def test_torch_describer_max_new_tokens_and_errors(trained_tiny_dir):
         load_describer(str(trained_tiny_dir), "tensorflow")
     with pytest.raises(ValueError, match="unknown dtype"):
         load_describer(str(trained_tiny_dir), dtype="int3")
+    with pytest.raises(ValueError, match="export onnx --quantize q4"):  # q4 exists on onnxruntime only
+        load_describer(str(trained_tiny_dir), dtype="q4")
