@@ -109,7 +109,7 @@ def _keep(graph: Any, nodes: list) -> None:
     (the split-head Reshape/Transpose pairs and their shape arithmetic)."""
     outputs = {o.name for o in graph.output}
     while True:
-        read = {name for n in nodes for name in n.input} | outputs
+        read = _names_read(nodes) | outputs
         alive = [n for n in nodes if any(out in read for out in n.output)]
         if len(alive) == len(nodes):
             break
@@ -125,17 +125,32 @@ def _keep(graph: Any, nodes: list) -> None:
     graph.value_info.extend(value_info)
 
 
+def _names_read(nodes: list) -> set[str]:
+    """Every tensor name the nodes read, including names a control-flow subgraph (If, Loop, Scan) reads
+    from the enclosing graph."""
+    read = set()
+    for node in nodes:
+        read.update(node.input)
+        for attribute in node.attribute:
+            subgraphs = [*([attribute.g] if attribute.HasField("g") else []), *attribute.graphs]
+            for subgraph in subgraphs:
+                read |= _names_read(list(subgraph.node))
+    return read
+
+
+def _plain_gemm(node: Any) -> bool:
+    """A Gemm computing A @ B(^T) + C: no transposed A, no alpha or beta scaling."""
+    scaling = {_attribute(node, "alpha"), _attribute(node, "beta")}
+    return node.op_type == "Gemm" and not _attribute(node, "transA") and scaling <= {None, 1.0}
+
+
 def gemm_as_matmul(model: Any) -> None:
     """Rewrite constant-weight `Gemm` nodes as `MatMul` (+ `Add` for the bias), in place."""
     graph = model.graph
     weights = {init.name: init for init in graph.initializer}
     nodes = []
     for node in graph.node:
-        plain = not _attribute(node, "transA") and {_attribute(node, "alpha"), _attribute(node, "beta")} <= {
-            None,
-            1.0,
-        }
-        if node.op_type != "Gemm" or node.input[1] not in weights or not plain:
+        if not _plain_gemm(node) or node.input[1] not in weights:
             nodes.append(node)
             continue
         weight = node.input[1]

@@ -42,3 +42,30 @@ def test_gemm_as_matmul_keeps_outputs_with_a_shared_transposed_weight():
     assert {i.name for i in model.graph.initializer} == {"w_transposed", "b", "s"}
     for ours, reference in zip(run(model, x), expected, strict=True):
         np.testing.assert_allclose(ours, reference, rtol=1e-5, atol=1e-5)
+
+
+def test_rewrites_keep_what_only_a_subgraph_reads():
+    """An `If` branch reads an outer initializer that no outer node reads: the pruning must keep it."""
+    offset = numpy_helper.from_array(np.full(3, 5.0, dtype=np.float32), "offset")
+    branch = helper.make_graph(
+        [helper.make_node("Add", ["x", "offset"], ["shifted"])],
+        "branch",
+        [],
+        [helper.make_tensor_value_info("shifted", TensorProto.FLOAT, [3])],
+    )
+    nodes = [
+        helper.make_node("ReduceSum", ["x"], ["total"], keepdims=0),
+        helper.make_node("Greater", ["total", "zero"], ["positive"]),
+        helper.make_node("If", ["positive"], ["y"], then_branch=branch, else_branch=branch),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "with-if",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [3])],
+        [offset, numpy_helper.from_array(np.zeros((), dtype=np.float32), "zero")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    gemm_as_matmul(model)  # no Gemm here: only the pruning runs
+    assert {i.name for i in model.graph.initializer} == {"offset", "zero"}
+    np.testing.assert_allclose(run(model, np.ones(3, np.float32))[0], np.full(3, 6.0))
