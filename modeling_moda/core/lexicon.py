@@ -29,7 +29,8 @@ from .lexicon_data import (
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _POSSESSIVE = re.compile(r"(?<=[a-z])'s?\b")
-_SENTENCE_END = re.compile(r"[.;!?\n]+")
+_WORD = re.compile(r"[a-z0-9]+")
+_SENTENCE = re.compile(r"[^.;!?\n]+")
 # "pair it with", "teams well with", "can be worn with", "goes great with", "complements"
 _STYLING_CUE = re.compile(
     r"\b(?:(?:pair|pairs|paired|team|teams|teamed|style|styled|wear|worn|combine|combined|match|matches|"
@@ -49,7 +50,11 @@ class _Vocabulary:
             self.longest[words[0]] = max(self.longest.get(words[0], 0), len(words))
 
     def scan(self, words: list[str]) -> list[tuple[str, object]]:
-        found: list[tuple[str, object]] = []
+        return [(phrase, value) for phrase, value, _, _ in self.scan_positions(words)]
+
+    def scan_positions(self, words: list[str]) -> list[tuple[str, object, int, int]]:
+        """(phrase, value, first word, end word) of each claim."""
+        found: list[tuple[str, object, int, int]] = []
         i, end = 0, len(words)
         while i < end:
             longest = self.longest.get(words[i])
@@ -60,12 +65,27 @@ class _Vocabulary:
                 phrase = " ".join(words[i : i + n]) if n > 1 else words[i]
                 if phrase in self.phrases:
                     if self.phrases[phrase] is not None:
-                        found.append((phrase, self.phrases[phrase]))
+                        found.append((phrase, self.phrases[phrase], i, i + n))
                     i += n
                     break
             else:
                 i += 1
         return found
+
+
+def word_spans(text: str) -> list[tuple[str, int, int]]:
+    """The words of `normalize(text)`, each with the [start, end) characters of `text` it was read from."""
+    chars: list[str] = []
+    sources: list[int] = []  # the index in `text` of each lowered character
+    for i, char in enumerate(text):
+        for lowered in char.lower().replace("\u2019", "'"):
+            chars.append(lowered)
+            sources.append(i)
+    lowered = "".join(chars)
+    dropped = {j for m in _POSSESSIVE.finditer(lowered) for j in range(m.start(), m.end())}
+    kept = "".join(c for j, c in enumerate(lowered) if j not in dropped)
+    kept_sources = [s for j, s in enumerate(sources) if j not in dropped]
+    return [(m.group(), kept_sources[m.start()], kept_sources[m.end() - 1] + 1) for m in _WORD.finditer(kept)]
 
 
 def normalize(text: str) -> str:
@@ -118,15 +138,21 @@ def _unique(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-def _merge_genders(claims: list[str]) -> list[str]:
-    """'men and women' claims Unisex; 'boys and girls' claims Kids."""
+def _merge_genders(claims: list[tuple[str, tuple]]) -> list[tuple[str, tuple]]:
+    """'men and women' claims Unisex; 'boys and girls' claims Kids (stated where both words are); each
+    gender once, at its first mention."""
     merged = list(claims)
     for a, b, both in (("Men", "Women", "Unisex"), ("Boys", "Girls", "Kids")):
-        if a in merged and b in merged:
-            position = min(merged.index(a), merged.index(b))
-            merged = [g for g in merged if g not in (a, b)]
-            merged.insert(position, both)
-    return _unique(merged)
+        values = [g for g, _ in merged]
+        if a in values and b in values:
+            position = min(values.index(a), values.index(b))
+            spans = tuple(s for g, spans in merged if g in (a, b) for s in spans)
+            merged = [(g, spans) for g, spans in merged if g not in (a, b)]
+            merged.insert(position, (both, spans))
+    first: dict[str, tuple] = {}
+    for gender, spans in merged:
+        first.setdefault(gender, spans)
+    return list(first.items())
 
 
 def extract_attributes(text: str) -> dict:
@@ -141,27 +167,55 @@ def extract_attributes(text: str) -> dict:
 
 def extract_with_words(text: str) -> tuple[dict, list[str]]:
     """`extract_attributes(text)` and the claim words it read (styling advice removed)."""
-    all_words: list[str] = []  # "... for a casual look" in styling advice still names the usage
-    words: list[str] = []  # colours and articles in styling advice name other garments
-    for sentence in _SENTENCE_END.split(text):
-        clause = normalize(sentence)
-        all_words.extend(clause.split())
-        cue = _STYLING_CUE.search(clause)
-        words.extend((clause[: cue.start()] if cue else clause).split())
+    claims, words = _claims_and_words(text)
     articles: list[dict] = []
-    for phrase, types in _ARTICLE_VOCAB.scan(words):
-        ordered = sorted(types)
-        if not any(a["types"] == ordered for a in articles):
-            articles.append({"phrase": phrase, "types": ordered})
+    for types, phrase, _ in claims["articles"]:
+        if not any(a["types"] == list(types) for a in articles):
+            articles.append({"phrase": phrase, "types": list(types)})
     attributes = {
-        "colours": _unique(v for _, v in _COLOUR_VOCAB.scan(words)),
+        "colours": _unique(v for v, _ in claims["colours"]),
         "article_types": _unique(t for a in articles for t in a["types"]),
         "articles": articles,
-        "genders": _merge_genders([v for _, v in _GENDER_VOCAB.scan(all_words)]),
-        "usages": _unique(v for _, v in _USAGE_VOCAB.scan(all_words)),
-        "seasons": _unique(v for _, v in _SEASON_VOCAB.scan(all_words)),
+        "genders": [v for v, _ in claims["genders"]],
+        "usages": _unique(v for v, _ in claims["usages"]),
+        "seasons": _unique(v for v, _ in claims["seasons"]),
     }
-    return attributes, words
+    return attributes, [w for w, _, _ in words]
+
+
+def extract_claims(text: str) -> dict[str, list]:
+    """Each claim `extract_attributes` reads, in order, with where `text` states it: {"colours", "genders",
+    "usages", "seasons": [(value, spans)], "articles": [(types, phrase, spans)]}; spans: the [start, end)
+    characters of its words ("men and women" -> Unisex has both words' spans). Genders are merged and
+    unique; other values may repeat, once per mention."""
+    return _claims_and_words(text)[0]
+
+
+Span = tuple[int, int]
+
+
+def _claims_and_words(text: str) -> tuple[dict[str, list], list[tuple[str, int, int]]]:
+    all_words: list[tuple[str, int, int]] = []  # "... for a casual look" in styling advice names the usage
+    words: list[tuple[str, int, int]] = []  # colours and articles in styling advice name other garments
+    for sentence in _SENTENCE.finditer(text):
+        spans = [(w, sentence.start() + a, sentence.start() + b) for w, a, b in word_spans(sentence.group())]
+        clause = " ".join(w for w, _, _ in spans)
+        cue = _STYLING_CUE.search(clause)
+        all_words.extend(spans)
+        words.extend(spans[: len(clause[: cue.start()].split())] if cue else spans)
+
+    def scan(vocabulary: _Vocabulary, scanned: list[tuple[str, int, int]]) -> list[tuple[str, object, Span]]:
+        found = vocabulary.scan_positions([w for w, _, _ in scanned])
+        return [(phrase, value, (scanned[i][1], scanned[j - 1][2])) for phrase, value, i, j in found]
+
+    claims = {
+        "colours": [(v, (span,)) for _, v, span in scan(_COLOUR_VOCAB, words)],
+        "articles": [(tuple(sorted(v)), p, (span,)) for p, v, span in scan(_ARTICLE_VOCAB, words)],
+        "genders": _merge_genders([(v, (span,)) for _, v, span in scan(_GENDER_VOCAB, all_words)]),
+        "usages": [(v, (span,)) for _, v, span in scan(_USAGE_VOCAB, all_words)],
+        "seasons": [(v, (span,)) for _, v, span in scan(_SEASON_VOCAB, all_words)],
+    }
+    return claims, words
 
 
 def is_missing(value: object) -> bool:

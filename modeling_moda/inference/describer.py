@@ -5,6 +5,9 @@
 
 `describe` generates greedily for a batch of images and returns one description per image; with
 `on_text`, each row's text also arrives piece by piece while the batch generates (for streaming servers).
+`describe_detailed` returns each description with its attributes and their confidence
+(`attributes.Described`: colour, article type, gender, usage, read with the judge's lexicon, scored by the
+model's token probabilities).
 A describer serializes its calls with a lock, so threads may share one.
 """
 
@@ -17,7 +20,8 @@ from typing import Any, Protocol
 from PIL import Image
 
 from modeling_moda.builder import DEFAULT_MAX_NEW_TOKENS
-from modeling_moda.inference.generate import describe_batch
+from modeling_moda.inference.attributes import Described, described_from_tokens
+from modeling_moda.inference.generate import describe_batch, generate_scored
 from modeling_moda.inference.runtime import load_for_inference, set_threads
 from modeling_moda.inference.streaming import BatchTextStreamer, OnText, TextDeltas, eos_token_ids
 
@@ -46,6 +50,17 @@ class Describer(Protocol):
         on_text: OnText | None = None,
     ) -> list[str]: ...
 
+    def describe_detailed(
+        self,
+        images: Sequence[Image.Image],
+        *,
+        max_new_tokens: int | None = None,
+        prompt: str | None = None,
+        on_text: OnText | None = None,
+    ) -> list[Described]:
+        """`describe`, each text with its attributes and their confidence (`attributes.Described`)."""
+        ...
+
 
 class TorchDescriber:
     """A MODA in PyTorch behind `describe`; generation is `generate.describe_batch`."""
@@ -65,11 +80,6 @@ class TorchDescriber:
         prompt: str | None = None,
         on_text: OnText | None = None,
     ) -> list[str]:
-        streamer = None
-        if on_text is not None and images:
-            tokenizer = self.processor.tokenizer
-            eos = eos_token_ids(self.model.generation_config, tokenizer)
-            streamer = BatchTextStreamer(TextDeltas(tokenizer, len(images), eos, on_text))
         with self._lock:
             return describe_batch(
                 self.model,
@@ -77,8 +87,40 @@ class TorchDescriber:
                 list(images),
                 max_new_tokens=max_new_tokens or self.max_new_tokens,
                 prompt=prompt,
-                streamer=streamer,
+                streamer=self._streamer(len(images), on_text),
             )
+
+    def describe_detailed(
+        self,
+        images: Sequence[Image.Image],
+        *,
+        max_new_tokens: int | None = None,
+        prompt: str | None = None,
+        on_text: OnText | None = None,
+    ) -> list[Described]:
+        if not images:
+            return []
+        with self._lock:
+            ids, probabilities = generate_scored(
+                self.model,
+                self.processor,
+                list(images),
+                max_new_tokens=max_new_tokens or self.max_new_tokens,
+                prompt=prompt,
+                streamer=self._streamer(len(images), on_text),
+            )
+        eos = eos_token_ids(self.model.generation_config, self.processor.tokenizer)
+        return [
+            described_from_tokens(self.processor.tokenizer, row, p, eos)
+            for row, p in zip(ids.tolist(), probabilities.tolist(), strict=True)
+        ]
+
+    def _streamer(self, batch_size: int, on_text: OnText | None) -> BatchTextStreamer | None:
+        if on_text is None or not batch_size:
+            return None
+        tokenizer = self.processor.tokenizer
+        eos = eos_token_ids(self.model.generation_config, tokenizer)
+        return BatchTextStreamer(TextDeltas(tokenizer, batch_size, eos, on_text))
 
 
 def load_describer(

@@ -27,6 +27,30 @@ def _model_inputs(
     return inputs
 
 
+def _generate(
+    model: Any,
+    processor: Any,
+    images: Sequence[Any] | None,
+    vision_embeds: torch.Tensor | None,
+    max_new_tokens: int | None,
+    prompt: str | None,
+    generate_kwargs: dict[str, Any],
+) -> tuple[Any, int] | None:
+    """`model.generate`'s output for one batch and the prompt length; None for an empty batch."""
+    if (images is None) == (vision_embeds is None):
+        raise ValueError("pass exactly one of images= or vision_embeds=")
+    n = len(images) if images is not None else vision_embeds.shape[0]
+    if n == 0:
+        return None
+    inputs = _model_inputs(processor, model, images, n, prompt)
+    if vision_embeds is not None:
+        inputs["vision_embeds"] = vision_embeds.to(device=model.device, dtype=model.dtype)
+    generate_kwargs.setdefault("pad_token_id", processor.tokenizer.pad_token_id)  # as the pipeline does
+    if max_new_tokens is not None:
+        generate_kwargs["max_new_tokens"] = max_new_tokens
+    return model.generate(**inputs, **generate_kwargs), inputs["input_ids"].shape[1]
+
+
 @torch.inference_mode()
 def describe_batch(
     model: Any,
@@ -42,21 +66,33 @@ def describe_batch(
 
     `max_new_tokens=None` takes the model's generation config.
     """
-    if (images is None) == (vision_embeds is None):
-        raise ValueError("pass exactly one of images= or vision_embeds=")
-    n = len(images) if images is not None else vision_embeds.shape[0]
-    if n == 0:
+    generated = _generate(model, processor, images, vision_embeds, max_new_tokens, prompt, generate_kwargs)
+    if generated is None:
         return []
-    inputs = _model_inputs(processor, model, images, n, prompt)
-    if vision_embeds is not None:
-        inputs["vision_embeds"] = vision_embeds.to(device=model.device, dtype=model.dtype)
-    prompt_len = inputs["input_ids"].shape[1]
-    generate_kwargs.setdefault("pad_token_id", processor.tokenizer.pad_token_id)  # as the pipeline does
-    if max_new_tokens is not None:
-        generate_kwargs["max_new_tokens"] = max_new_tokens
-    output_ids = model.generate(**inputs, **generate_kwargs)  # [B, T + new]
+    output_ids, prompt_len = generated  # [B, T + new]
     texts = processor.batch_decode(output_ids[:, prompt_len:], skip_special_tokens=True)
     return [t.strip() for t in texts]
+
+
+@torch.inference_mode()
+def generate_scored(
+    model: Any,
+    processor: Any,
+    images: Sequence[Any],
+    *,
+    max_new_tokens: int | None = None,
+    prompt: str | None = None,
+    **generate_kwargs: Any,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`describe_batch`'s generation, returning the new token ids [B, T_new] and the probability of each
+    (softmax of the step's processed scores at the chosen token, `compute_transition_scores`) [B, T_new]."""
+    generate_kwargs.update(output_scores=True, return_dict_in_generate=True)
+    generated = _generate(model, processor, images, None, max_new_tokens, prompt, generate_kwargs)
+    if generated is None:
+        return torch.zeros((0, 0), dtype=torch.long), torch.zeros((0, 0))
+    output, prompt_len = generated
+    log_probs = model.compute_transition_scores(output.sequences, output.scores, normalize_logits=True)
+    return output.sequences[:, prompt_len:].cpu(), log_probs.float().exp().cpu()
 
 
 def iter_descriptions(

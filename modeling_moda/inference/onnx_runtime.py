@@ -24,6 +24,7 @@ from PIL import Image
 from transformers import AutoProcessor, GenerationConfig
 
 from modeling_moda.builder import DEFAULT_MAX_NEW_TOKENS
+from modeling_moda.inference.attributes import Described, described_from_tokens
 from modeling_moda.inference.batch_inputs import batch_inputs
 from modeling_moda.inference.streaming import OnText, TextDeltas, eos_token_ids
 
@@ -124,8 +125,10 @@ def greedy_generate(
     max_new_tokens: int,
     min_new_tokens: int = 0,
     on_step: Callable[[np.ndarray], None] | None = None,
+    on_scores: Callable[[np.ndarray, np.ndarray], None] | None = None,
 ) -> np.ndarray:
-    """New token ids [B, <= max_new_tokens] for left-padded prompts; `on_step` gets each step's [B] ids."""
+    """New token ids [B, <= max_new_tokens] for left-padded prompts; `on_step` gets each step's [B] ids,
+    `on_scores` each step's scores [B, V] (after the EOS mask of `min_new_tokens`) and chosen ids [B]."""
     batch = input_ids.shape[0]
     embeds = model.prompt_embeds(input_ids, model.image_features(pixel_values), image_token_id)
     mask = attention_mask.astype(np.int64)
@@ -141,6 +144,8 @@ def greedy_generate(
             scores[:, eos] = -np.inf
         tokens = np.where(finished, pad_token_id, scores.argmax(-1))  # [B]
         new_tokens.append(tokens)
+        if on_scores is not None:
+            on_scores(scores, tokens)
         if on_step is not None:
             on_step(tokens)
         finished |= np.isin(tokens, eos)
@@ -183,6 +188,7 @@ class OnnxDescriber:
         prompt: str | None = None,
         min_new_tokens: int = 0,
         on_step: Callable[[np.ndarray], None] | None = None,
+        on_scores: Callable[[np.ndarray, np.ndarray], None] | None = None,
     ) -> np.ndarray:
         """New token ids [B, T_new] (rows that finished early are padded)."""
         prompts = [prompt or ""] * len(images)
@@ -201,6 +207,7 @@ class OnnxDescriber:
                 max_new_tokens=max_new_tokens or self.max_new_tokens,
                 min_new_tokens=min_new_tokens,
                 on_step=on_step,
+                on_scores=on_scores,
             )
 
     def describe(
@@ -213,6 +220,35 @@ class OnnxDescriber:
     ) -> list[str]:
         if not images:
             return []
+        ids = self._generate_streamed(images, max_new_tokens, prompt, on_text)
+        texts = self.processor.batch_decode(ids, skip_special_tokens=True)
+        return [t.strip() for t in texts]
+
+    def describe_detailed(
+        self,
+        images: Sequence[Image.Image],
+        *,
+        max_new_tokens: int | None = None,
+        prompt: str | None = None,
+        on_text: OnText | None = None,
+    ) -> list[Described]:
+        """`describe`, each text with its attributes and their confidence (`attributes.Described`)."""
+        if not images:
+            return []
+        steps: list[np.ndarray] = []
+
+        def keep(scores: np.ndarray, tokens: np.ndarray) -> None:
+            steps.append(chosen(scores, tokens))
+
+        ids = self._generate_streamed(images, max_new_tokens, prompt, on_text, keep)
+        probabilities = np.stack(steps, axis=1)  # [B, T_new]
+        tokenizer = self.processor.tokenizer
+        return [
+            described_from_tokens(tokenizer, row, p, self.eos_token_ids)
+            for row, p in zip(ids.tolist(), probabilities.tolist(), strict=True)
+        ]
+
+    def _generate_streamed(self, images, max_new_tokens, prompt, on_text, on_scores=None) -> np.ndarray:
         deltas = None
         if on_text is not None:
             deltas = TextDeltas(self.processor.tokenizer, len(images), self.eos_token_ids, on_text)
@@ -221,8 +257,17 @@ class OnnxDescriber:
             max_new_tokens=max_new_tokens,
             prompt=prompt,
             on_step=None if deltas is None else deltas.push,
+            on_scores=on_scores,
         )
         if deltas is not None:
             deltas.finish()
-        texts = self.processor.batch_decode(ids, skip_special_tokens=True)
-        return [t.strip() for t in texts]
+        return ids
+
+
+def chosen(scores: np.ndarray, tokens: np.ndarray) -> np.ndarray:
+    """softmax(scores)[row, token] for each row [B]: the probability of the token greedy decoding chose."""
+    scores = scores.astype(np.float64)
+    top = scores.max(-1, keepdims=True)
+    log_norm = np.log(np.exp(scores - top).sum(-1)) + top[:, 0]
+    picked = np.take_along_axis(scores, tokens[:, None].astype(np.int64), axis=1)[:, 0]
+    return np.exp(picked - log_norm)
