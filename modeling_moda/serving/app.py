@@ -5,7 +5,11 @@
 
 Each request carries one image; concurrent requests are batched by `Batcher` (one worker thread, one model).
 Replies have OpenAI's `chat.completion` / `chat.completion.chunk` shapes (streamed as server-sent events
-ending with `data: [DONE]`), so the openai SDK and OpenAI-compatible clients work unchanged. The size of the
+ending with `data: [DONE]`), so the openai SDK and OpenAI-compatible clients work unchanged. One extra field,
+`choices[0].moda.attributes` (in a completion, and in the last chunk of a stream), holds the description's
+attributes with their confidence (schema: `core.attributes`); with `response_format: {"type":
+"json_object"}` the message content is `{"description": ..., "attributes": ...}` as JSON (streamed as one
+piece, since the attributes are known once the text is complete). The size of the
 batch a reply came from is in its `x-moda-batch-size` header; `/metrics` has the counters and histogram.
 Refused requests get a 4xx in OpenAI's error shape naming the problem, and the server goes on serving.
 """
@@ -27,7 +31,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from .batcher import Batcher, Describer, Job, QueueFull
+from .batcher import Batcher, Described, Describer, Job, QueueFull
 from .chat_request import ChatRequest, parse_chat_request, parse_json_body
 from .errors import RequestError, error_body, error_response
 from .images import ImagePolicy, decode_image, resolve_image_bytes
@@ -130,10 +134,10 @@ def create_app(describer: Describer, counter: TokenCounter, settings: ServeSetti
         if chat.stream:
             return await stream(job, reply)
         try:
-            text = await asyncio.wrap_future(submit(job))
+            described = await asyncio.wrap_future(submit(job))
         except Exception as err:  # the batch failed in the model
             return JSONResponse(error_body(500, f"the model failed: {err}"), status_code=500)
-        return JSONResponse(reply.completion(text), headers={BATCH_HEADER: str(job.batch_size)})
+        return JSONResponse(reply.completion(described), headers={BATCH_HEADER: str(job.batch_size)})
 
     def submit(job: Job):
         try:
@@ -159,7 +163,7 @@ def create_app(describer: Describer, counter: TokenCounter, settings: ServeSetti
             sent, end = "", value if kind == "end" else None
             while end is None:
                 kind_, value_ = await events.get()
-                if kind_ == "text":
+                if kind_ == "text" and not reply.chat.json_object:
                     sent += value_
                     yield reply.sse(reply.chunk({"content": value_}))
                 elif kind_ == "end":
@@ -167,12 +171,13 @@ def create_app(describer: Describer, counter: TokenCounter, settings: ServeSetti
             if end.exception() is not None:
                 yield reply.sse(error_body(500, f"the model failed: {end.exception()}"))
             else:
-                text = end.result()
-                if len(text) > len(sent) and text.startswith(sent):  # text the streamer held back
-                    yield reply.sse(reply.chunk({"content": text[len(sent) :]}))
-                yield reply.sse(reply.chunk({}, finish_reason=reply.finish(text)))
+                described = end.result()
+                content = reply.content(described)
+                if len(content) > len(sent) and content.startswith(sent):  # text the streamer held back
+                    yield reply.sse(reply.chunk({"content": content[len(sent) :]}))
+                yield reply.sse(reply.chunk({}, reply.finish(described.text), reply.extra(described)))
                 if reply.chat.include_usage:
-                    yield reply.sse(reply.usage_chunk(text))
+                    yield reply.sse(reply.usage_chunk(described.text))
             yield "data: [DONE]\n\n"
 
         return StreamingResponse(
@@ -211,13 +216,34 @@ class Reply:
     def _head(self, kind: str) -> dict:
         return {"id": self.id, "object": kind, "created": self.created, "model": self.model}
 
-    def completion(self, text: str) -> dict:
-        message = {"role": "assistant", "content": text}
+    def content(self, described: Described) -> str:
+        """The message content: the description, or with json_object the description and its attributes."""
+        if not self.chat.json_object:
+            return described.text
+        return json.dumps(
+            {"description": described.text, "attributes": described.attributes}, ensure_ascii=False
+        )
+
+    @staticmethod
+    def extra(described: Described) -> dict:
+        """The choice's extra field (beside OpenAI's): the attributes and their confidence."""
+        return {"moda": {"attributes": described.attributes}}
+
+    def completion(self, described: Described) -> dict:
+        text = described.text  # tokens are counted on the description, whatever the content's format
+        message = {"role": "assistant", "content": self.content(described)}
         choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": self.finish(text)}
+        choice.update(self.extra(described))
         return {**self._head("chat.completion"), "choices": [choice], "usage": self.usage(text)}
 
-    def chunk(self, delta: dict, finish_reason: str | None = None) -> dict:
-        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
+    def chunk(self, delta: dict, finish_reason: str | None = None, extra: dict | None = None) -> dict:
+        choice = {
+            "index": 0,
+            "delta": delta,
+            "logprobs": None,
+            "finish_reason": finish_reason,
+            **(extra or {}),
+        }
         return {**self._head("chat.completion.chunk"), "choices": [choice]}
 
     def usage_chunk(self, text: str) -> dict:

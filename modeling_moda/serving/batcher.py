@@ -5,6 +5,10 @@ holds `max_batch_size` or `window_s` has passed since the first arrived, and run
 batch. Requests that arrive while a batch generates wait in the queue, so under load the next batch fills at
 once. Only requests with the same generation settings (max_new_tokens, prompt) share a batch; a request that
 differs waits for the next one. Counters and a batch-size histogram make the batching observable.
+
+Every batch runs `describe_detailed`, so each reply can carry its attributes and their confidence: keeping the
+chosen tokens' probabilities and reading the text costs little next to generating it (measured in the README,
+attributes and confidence), and one call keeps streamed and plain requests in the same batches.
 """
 
 from __future__ import annotations
@@ -24,20 +28,27 @@ OnText = Callable[[int, str], None]
 Notify = Callable[[str, Any], None]  # (event, value): ("start", batch_size) then ("text", delta) ...
 
 
+class Described(Protocol):
+    """One description and its attributes (schema: `core.attributes`)."""
+
+    text: str
+    attributes: dict
+
+
 class Describer(Protocol):
     """What the server needs of a model (e.g. `modeling_moda.inference.describer.load_describer`)."""
 
     model_id: str
     max_new_tokens: int
 
-    def describe(
+    def describe_detailed(
         self,
         images: Sequence[Image.Image],
         *,
         max_new_tokens: int | None = None,
         prompt: str | None = None,
         on_text: OnText | None = None,
-    ) -> list[str]: ...
+    ) -> list[Described]: ...
 
 
 class QueueFull(RuntimeError):
@@ -47,7 +58,8 @@ class QueueFull(RuntimeError):
 @dataclass
 class Job:
     """One image to describe. `notify` (optional, called from the worker thread) receives ("start",
-    batch size) when its batch starts, then ("text", delta) as its text grows; `future` gets the text."""
+    batch size) when its batch starts, then ("text", delta) as its text grows; `future` gets the
+    `Described` (text and attributes)."""
 
     image: Image.Image
     max_new_tokens: int
@@ -158,7 +170,7 @@ class Batcher:
         streaming = any(job.notify for job in batch)
         start = time.perf_counter()
         try:
-            texts = self.describer.describe(
+            described = self.describer.describe_detailed(
                 [job.image for job in batch],
                 max_new_tokens=batch[0].max_new_tokens,
                 prompt=batch[0].prompt,
@@ -170,8 +182,8 @@ class Batcher:
                 job.future.set_exception(err)
             return
         self._record(batch, time.perf_counter() - start, failed=False)
-        for job, text in zip(batch, texts, strict=True):
-            job.future.set_result(text)
+        for job, result in zip(batch, described, strict=True):
+            job.future.set_result(result)
 
     def _record(self, batch: list[Job], seconds: float, failed: bool) -> None:
         with self._lock:

@@ -3,8 +3,9 @@
 MODA describes one image per request. The image is an `image_url` content part of a user message; text parts
 are kept (the server decides whether they become the model's prompt). Anything the model cannot honour is
 refused with a message naming the field, rather than silently ignored: more than one image, `n` > 1, a
-content type other than text / image_url. Sampling settings (temperature, top_p, seed) are accepted and
-ignored: MODA generates greedily, so they cannot change its reply.
+content type other than text / image_url, a `response_format` other than text / json_object. Sampling
+settings (temperature, top_p, seed) are accepted and ignored: MODA generates greedily, so they cannot change
+its reply.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class ChatRequest:
     stream: bool
     include_usage: bool  # stream_options.include_usage: a last chunk with the token counts
     model: str | None
+    json_object: bool = False  # response_format {"type": "json_object"}: the content is the attributes JSON
 
 
 def parse_json_body(raw: bytes) -> dict:
@@ -75,6 +77,7 @@ def parse_chat_request(body: dict) -> ChatRequest:
         raise RequestError("`model` must be a string", "model")
     url, text = images[0]
     return ChatRequest(
+        json_object=_response_format(body) == "json_object",
         image_url=url,
         text=text.strip(),
         max_tokens=_max_tokens(body),
@@ -106,6 +109,20 @@ def _content_parts(content: Any, where: str) -> tuple[list[str], list[str]]:
                 f"{where}[{j}]",
             )
     return urls, texts
+
+
+def _response_format(body: dict) -> str:
+    response_format = body.get("response_format")
+    if response_format is None:
+        return "text"
+    kind = response_format.get("type") if isinstance(response_format, dict) else None
+    if kind not in ("text", "json_object"):
+        raise RequestError(
+            f"`response_format` {response_format!r} is not supported: MODA answers text, or its attributes "
+            'as JSON with {"type": "json_object"}',
+            "response_format",
+        )
+    return kind
 
 
 def _max_tokens(body: dict) -> int | None:

@@ -1,4 +1,4 @@
-"""Dynamic batching: concurrent requests share `describe` calls, each gets its own image's text."""
+"""Dynamic batching: concurrent requests share `describe_detailed` calls, each gets its own image's text."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from PIL import Image
 
+from modeling_moda.inference.attributes import Described
 from modeling_moda.serving.batcher import Batcher, Job
 
 from ..inference.inference_images import COLOURS, DESCRIPTIONS
@@ -44,7 +45,7 @@ def test_concurrent_requests_are_batched_through_the_real_model(make_client):
 
 
 class RecordingDescriber:
-    """Pure batching logic only (no model): records each describe call's batch and settings."""
+    """Pure batching logic only (no model): records each call's batch and settings."""
 
     model_id = "recording"
     max_new_tokens = 8
@@ -54,12 +55,12 @@ class RecordingDescriber:
         self.fail_first = fail_first
         self.release = threading.Event()
 
-    def describe(self, images, *, max_new_tokens=None, prompt=None, on_text=None):
+    def describe_detailed(self, images, *, max_new_tokens=None, prompt=None, on_text=None):
         self.release.wait(5)  # hold the first batch until the test has queued everything
         self.calls.append(([im.info["name"] for im in images], max_new_tokens, prompt))
         if self.fail_first and len(self.calls) == 1:
             raise RuntimeError("out of memory")
-        return [f"text of {im.info['name']}" for im in images]
+        return [Described(f"text of {im.info['name']}", {}) for im in images]
 
 
 def job(name: str, max_new_tokens: int = 8, prompt: str | None = None) -> Job:
@@ -78,7 +79,7 @@ def test_batches_respect_max_size_and_never_mix_settings():
     for j in jobs:
         batcher.submit(j)
     describer.release.set()
-    assert [j.future.result(5) for j in jobs] == [f"text of {j.image.info['name']}" for j in jobs]
+    assert [j.future.result(5).text for j in jobs] == [f"text of {j.image.info['name']}" for j in jobs]
     batcher.close()
     batches = [(names, n, prompt) for names, n, prompt in describer.calls]
     assert (["b1", "b0"], 4, None) in batches  # a held request is joined by a later one with its settings
@@ -100,6 +101,6 @@ def test_a_failed_batch_fails_its_requests_and_the_worker_goes_on():
     failed = batcher.submit(job("x"))
     with pytest.raises(RuntimeError, match="out of memory"):
         failed.result(5)
-    assert batcher.submit(job("y")).result(5) == "text of y"
+    assert batcher.submit(job("y")).result(5).text == "text of y"
     batcher.close()
     assert batcher.metrics()["failed"] == 1 and batcher.metrics()["completed"] == 1
