@@ -3,6 +3,11 @@
 Remote code: imports only transformers. In a fresh process:
 `pipeline("image-to-text", model=DIR, trust_remote_code=True)(image | path | [images...])`
 -> `[{"generated_text": ...}]` per image.
+
+`return_token_scores=True` adds `token_ids` (the new tokens, up to EOS) and `token_scores` (each one's
+probability: softmax of the step's scores at the chosen token) for reading attributes with their confidence:
+`modeling_moda.inference.attributes.described_from_tokens(pipe.processor.tokenizer, out["token_ids"],
+out["token_scores"])`. The reading needs MODA's lexicon, which a remote-code file cannot import.
 """
 
 from __future__ import annotations
@@ -21,25 +26,44 @@ class ModaImageToTextPipeline(Pipeline):
     _pipeline_calls_generate = True
     _default_generation_config = GenerationConfig(max_new_tokens=48)
 
-    def _sanitize_parameters(self, prompt=None, max_new_tokens=None, generate_kwargs=None, **kwargs):
+    def _sanitize_parameters(
+        self, prompt=None, max_new_tokens=None, generate_kwargs=None, return_token_scores=None, **kwargs
+    ):
         generate_kwargs = dict(generate_kwargs or {})
         if max_new_tokens is not None:
             generate_kwargs["max_new_tokens"] = max_new_tokens
         preprocess = {"prompt": prompt} if prompt is not None else {}
-        return preprocess, {"generate_kwargs": generate_kwargs}, {}
+        scores = {"return_token_scores": True} if return_token_scores else {}
+        return preprocess, {"generate_kwargs": generate_kwargs, **scores}, scores
 
     def preprocess(self, image, prompt: str | None = None):
         return self.processor(images=image, text=prompt or "", return_tensors="pt").to(self.dtype)
 
-    def _forward(self, model_inputs, generate_kwargs=None):
+    def _forward(self, model_inputs, generate_kwargs=None, return_token_scores=False):
         generate_kwargs = self._prepare_generate_kwargs(generate_kwargs or {})
         prompt_length = model_inputs["input_ids"].shape[1]
-        generated = self.model.generate(**model_inputs, **generate_kwargs)  # [B, T + new]
-        return {"new_tokens": generated[:, prompt_length:]}
+        if not return_token_scores:
+            generated = self.model.generate(**model_inputs, **generate_kwargs)  # [B, T + new]
+            return {"new_tokens": generated[:, prompt_length:]}
+        generate_kwargs.update(output_scores=True, return_dict_in_generate=True)
+        output = self.model.generate(**model_inputs, **generate_kwargs)
+        scores = self.model.compute_transition_scores(output.sequences, output.scores, normalize_logits=True)
+        return {"new_tokens": output.sequences[:, prompt_length:], "token_scores": scores.float().exp()}
 
-    def postprocess(self, model_outputs):
+    def postprocess(self, model_outputs, return_token_scores=False):
         texts = self.processor.batch_decode(model_outputs["new_tokens"], skip_special_tokens=True)
-        return [{"generated_text": text.strip()} for text in texts]
+        if not return_token_scores:
+            return [{"generated_text": text.strip()} for text in texts]
+        eos = self.model.generation_config.eos_token_id
+        eos = {eos} if isinstance(eos, int) else set(eos or ())
+        outputs = []
+        for text, ids, scores in zip(
+            texts, model_outputs["new_tokens"].tolist(), model_outputs["token_scores"].tolist(), strict=True
+        ):
+            end = next((i for i, token in enumerate(ids) if token in eos), len(ids))
+            row = {"generated_text": text.strip(), "token_ids": ids[:end], "token_scores": scores[:end]}
+            outputs.append(row)
+        return outputs
 
 
 PIPELINE_REGISTRY.register_pipeline(

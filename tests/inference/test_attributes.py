@@ -126,3 +126,24 @@ def test_described_from_tokens_stops_at_eos_and_skips_special_tokens(tokenizer):
     assert held_for_review(described.attributes, 0.3) is None
     with pytest.raises(ValueError, match="3 token ids but 2 probabilities"):
         described_from_tokens(tokenizer, ids[:3], [0.5, 0.5])
+
+
+def test_the_pipeline_returns_token_scores_that_read_as_describe_detailed(trained_tiny_dir, describer):
+    from transformers import pipeline
+
+    pipe = pipeline("image-to-text", model=str(trained_tiny_dir), trust_remote_code=True)
+    images = [colour_image("yellow"), Image.blend(colour_image("red"), colour_image("blue"), 0.5)]
+    for image, expected in zip(images, describer.describe_detailed(images), strict=True):
+        (plain,) = pipe(image)
+        (out,) = pipe(image, return_token_scores=True)
+        assert out["generated_text"] == plain["generated_text"] == expected.text
+        assert len(out["token_ids"]) == len(out["token_scores"])
+        assert pipe.processor.tokenizer.eos_token_id not in out["token_ids"]
+        read = described_from_tokens(pipe.processor.tokenizer, out["token_ids"], out["token_scores"])
+        assert read.text == expected.text
+        assert [(n, e["value"]) for n, e in attribute_entries(read.attributes)] == [
+            (n, e["value"]) for n, e in attribute_entries(expected.attributes)
+        ]
+        assert [e["confidence"] for _, e in attribute_entries(read.attributes)] == pytest.approx(
+            [e["confidence"] for _, e in attribute_entries(expected.attributes)], abs=1e-4
+        )
