@@ -5,13 +5,16 @@ Remote code: imports only transformers. In a fresh process:
 -> `[{"generated_text": ...}]` per image.
 
 `return_token_scores=True` adds `token_ids` (the new tokens, up to EOS) and `token_scores` (each one's
-probability: softmax of the step's scores at the chosen token) for reading attributes with their confidence:
-`modeling_moda.inference.attributes.described_from_tokens(pipe.processor.tokenizer, out["token_ids"],
-out["token_scores"])`. The reading needs MODA's lexicon, which a remote-code file cannot import.
+probability: softmax of the step's scores at the chosen token); `token_sets={name: [ids]}` adds
+`token_set_scores`: per name, each chosen token's probability among those ids and itself. With the sets of
+`modeling_moda.inference.attributes.attribute_token_sets(tokenizer)`, `described_from_tokens(tokenizer,
+out["token_ids"], out["token_scores"], within=out["token_set_scores"])` reads the attributes with the
+confidence `describe_detailed` gives. The reading needs MODA's lexicon, which remote code cannot import.
 """
 
 from __future__ import annotations
 
+import torch
 from transformers import AutoModelForImageTextToText, GenerationConfig, Pipeline
 from transformers.pipelines import PIPELINE_REGISTRY
 
@@ -27,19 +30,28 @@ class ModaImageToTextPipeline(Pipeline):
     _default_generation_config = GenerationConfig(max_new_tokens=48)
 
     def _sanitize_parameters(
-        self, prompt=None, max_new_tokens=None, generate_kwargs=None, return_token_scores=None, **kwargs
+        self,
+        prompt=None,
+        max_new_tokens=None,
+        generate_kwargs=None,
+        return_token_scores=None,
+        token_sets=None,
+        **kwargs,
     ):
         generate_kwargs = dict(generate_kwargs or {})
         if max_new_tokens is not None:
             generate_kwargs["max_new_tokens"] = max_new_tokens
         preprocess = {"prompt": prompt} if prompt is not None else {}
-        scores = {"return_token_scores": True} if return_token_scores else {}
-        return preprocess, {"generate_kwargs": generate_kwargs, **scores}, scores
+        scores = {"return_token_scores": True} if return_token_scores or token_sets else {}
+        forward = {"generate_kwargs": generate_kwargs, **scores}
+        if token_sets:
+            forward["token_sets"] = {name: list(ids) for name, ids in token_sets.items()}
+        return preprocess, forward, scores
 
     def preprocess(self, image, prompt: str | None = None):
         return self.processor(images=image, text=prompt or "", return_tensors="pt").to(self.dtype)
 
-    def _forward(self, model_inputs, generate_kwargs=None, return_token_scores=False):
+    def _forward(self, model_inputs, generate_kwargs=None, return_token_scores=False, token_sets=None):
         generate_kwargs = self._prepare_generate_kwargs(generate_kwargs or {})
         prompt_length = model_inputs["input_ids"].shape[1]
         if not return_token_scores:
@@ -47,8 +59,15 @@ class ModaImageToTextPipeline(Pipeline):
             return {"new_tokens": generated[:, prompt_length:]}
         generate_kwargs.update(output_scores=True, return_dict_in_generate=True)
         output = self.model.generate(**model_inputs, **generate_kwargs)
-        scores = self.model.compute_transition_scores(output.sequences, output.scores, normalize_logits=True)
-        return {"new_tokens": output.sequences[:, prompt_length:], "token_scores": scores.float().exp()}
+        new_tokens = output.sequences[:, prompt_length:]
+        probs = torch.stack(output.scores, dim=1).float().softmax(-1)  # [B, T_new, V]
+        chosen = probs.gather(-1, new_tokens[..., None])[..., 0]  # [B, T_new]
+        within = {}
+        for name, ids in (token_sets or {}).items():
+            ids = torch.tensor(ids, dtype=torch.long, device=probs.device)
+            outside = ~torch.isin(new_tokens, ids)
+            within[name] = chosen / (probs[..., ids].sum(-1) + chosen * outside).clamp_min(1e-30)
+        return {"new_tokens": new_tokens, "token_scores": chosen, "token_set_scores": within}
 
     def postprocess(self, model_outputs, return_token_scores=False):
         texts = self.processor.batch_decode(model_outputs["new_tokens"], skip_special_tokens=True)
@@ -57,11 +76,16 @@ class ModaImageToTextPipeline(Pipeline):
         eos = self.model.generation_config.eos_token_id
         eos = {eos} if isinstance(eos, int) else set(eos or ())
         outputs = []
-        for text, ids, scores in zip(
-            texts, model_outputs["new_tokens"].tolist(), model_outputs["token_scores"].tolist(), strict=True
-        ):
+        within = {name: w.tolist() for name, w in model_outputs["token_set_scores"].items()}
+        for b, (text, ids) in enumerate(zip(texts, model_outputs["new_tokens"].tolist(), strict=True)):
             end = next((i for i, token in enumerate(ids) if token in eos), len(ids))
-            row = {"generated_text": text.strip(), "token_ids": ids[:end], "token_scores": scores[:end]}
+            row = {
+                "generated_text": text.strip(),
+                "token_ids": ids[:end],
+                "token_scores": model_outputs["token_scores"][b, :end].tolist(),
+            }
+            if within:
+                row["token_set_scores"] = {name: w[b][:end] for name, w in within.items()}
             outputs.append(row)
         return outputs
 

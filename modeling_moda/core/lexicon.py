@@ -128,6 +128,19 @@ _GENDER_VOCAB = _Vocabulary(_invert(GENDERS))
 _USAGE_VOCAB = _Vocabulary(_invert({u: s for u, (_, s) in USAGES.items()}))
 _SEASON_VOCAB = _Vocabulary(_invert(SEASONS))
 
+_VOCABULARIES = {
+    "colour": _COLOUR_VOCAB,
+    "article_type": _ARTICLE_VOCAB,
+    "gender": _GENDER_VOCAB,
+    "usage": _USAGE_VOCAB,
+}
+
+
+def claim_phrases(attribute: str) -> list[str]:
+    """Every phrase that claims a value of `attribute` (colour, article_type, gender, usage), normalised."""
+    return [phrase for phrase, value in _VOCABULARIES[attribute].phrases.items() if value is not None]
+
+
 _CANONICAL_BY_LOWER = {
     name.lower(): name for table in (COLOURS, ARTICLES, GENDERS, USAGES, SEASONS) for name in table
 }

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from PIL import Image
 
 from modeling_moda.builder import DEFAULT_MAX_NEW_TOKENS
-from modeling_moda.inference.attributes import Described, described_from_tokens
+from modeling_moda.inference.attributes import Described, attribute_token_sets, described_rows
 from modeling_moda.inference.generate import describe_batch, generate_scored
 from modeling_moda.inference.runtime import load_for_inference, set_threads
 from modeling_moda.inference.streaming import BatchTextStreamer, OnText, TextDeltas, eos_token_ids
@@ -71,6 +71,7 @@ class TorchDescriber:
         self.model_id = model_id
         self.max_new_tokens = model.generation_config.max_new_tokens or DEFAULT_MAX_NEW_TOKENS
         self._lock = threading.Lock()
+        self._token_sets: dict[str, list[int]] | None = None  # attributes.attribute_token_sets, on first use
 
     def describe(
         self,
@@ -100,20 +101,20 @@ class TorchDescriber:
     ) -> list[Described]:
         if not images:
             return []
+        tokenizer = self.processor.tokenizer
         with self._lock:
-            ids, probabilities = generate_scored(
+            if self._token_sets is None:
+                self._token_sets = attribute_token_sets(tokenizer)
+            ids, steps = generate_scored(
                 self.model,
                 self.processor,
                 list(images),
+                self._token_sets,
                 max_new_tokens=max_new_tokens or self.max_new_tokens,
                 prompt=prompt,
                 streamer=self._streamer(len(images), on_text),
             )
-        eos = eos_token_ids(self.model.generation_config, self.processor.tokenizer)
-        return [
-            described_from_tokens(self.processor.tokenizer, row, p, eos)
-            for row, p in zip(ids.tolist(), probabilities.tolist(), strict=True)
-        ]
+        return described_rows(tokenizer, ids, steps, eos_token_ids(self.model.generation_config, tokenizer))
 
     def _streamer(self, batch_size: int, on_text: OnText | None) -> BatchTextStreamer | None:
         if on_text is None or not batch_size:

@@ -7,12 +7,14 @@ batched left-padded prompts, the model's KV cache, and only the new tokens decod
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from modeling_moda.inference.attributes import step_scores
 from modeling_moda.inference.batch_inputs import batch_inputs
 
 
@@ -79,20 +81,25 @@ def generate_scored(
     model: Any,
     processor: Any,
     images: Sequence[Any],
+    token_sets: Mapping[str, Sequence[int]],
     *,
     max_new_tokens: int | None = None,
     prompt: str | None = None,
     **generate_kwargs: Any,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """`describe_batch`'s generation, returning the new token ids [B, T_new] and the probability of each
-    (softmax of the step's processed scores at the chosen token, `compute_transition_scores`) [B, T_new]."""
+) -> tuple[np.ndarray, list[tuple[np.ndarray, dict[str, np.ndarray]]]]:
+    """`describe_batch`'s generation, returning the new token ids [B, T_new] and `attributes.step_scores`
+    of each step (from the step's processed scores, as greedy decoding chose from them)."""
     generate_kwargs.update(output_scores=True, return_dict_in_generate=True)
     generated = _generate(model, processor, images, None, max_new_tokens, prompt, generate_kwargs)
     if generated is None:
-        return torch.zeros((0, 0), dtype=torch.long), torch.zeros((0, 0))
+        return np.zeros((0, 0), dtype=np.int64), []
     output, prompt_len = generated
-    log_probs = model.compute_transition_scores(output.sequences, output.scores, normalize_logits=True)
-    return output.sequences[:, prompt_len:].cpu(), log_probs.float().exp().cpu()
+    new_tokens = output.sequences[:, prompt_len:].cpu().numpy()
+    steps = [
+        step_scores(scores.float().cpu().numpy(), new_tokens[:, t], token_sets)
+        for t, scores in enumerate(output.scores)
+    ]
+    return new_tokens, steps
 
 
 def iter_descriptions(

@@ -24,7 +24,7 @@ from PIL import Image
 from transformers import AutoProcessor, GenerationConfig
 
 from modeling_moda.builder import DEFAULT_MAX_NEW_TOKENS
-from modeling_moda.inference.attributes import Described, described_from_tokens
+from modeling_moda.inference.attributes import Described, attribute_token_sets, described_rows, step_scores
 from modeling_moda.inference.batch_inputs import batch_inputs
 from modeling_moda.inference.streaming import OnText, TextDeltas, eos_token_ids
 
@@ -179,6 +179,7 @@ class OnnxDescriber:
         self.pad_token_id = pad if pad is not None else self.eos_token_ids[0]
         self.max_new_tokens = config.max_new_tokens or DEFAULT_MAX_NEW_TOKENS
         self._lock = threading.Lock()
+        self._token_sets: dict[str, list[int]] | None = None  # attributes.attribute_token_sets, on first use
 
     def generate_ids(
         self,
@@ -235,18 +236,15 @@ class OnnxDescriber:
         """`describe`, each text with its attributes and their confidence (`attributes.Described`)."""
         if not images:
             return []
-        steps: list[np.ndarray] = []
+        tokenizer = self.processor.tokenizer
+        token_sets = self._token_sets = self._token_sets or attribute_token_sets(tokenizer)
+        steps: list[tuple[np.ndarray, dict[str, np.ndarray]]] = []
 
         def keep(scores: np.ndarray, tokens: np.ndarray) -> None:
-            steps.append(chosen(scores, tokens))
+            steps.append(step_scores(scores, tokens, token_sets))
 
         ids = self._generate_streamed(images, max_new_tokens, prompt, on_text, keep)
-        probabilities = np.stack(steps, axis=1)  # [B, T_new]
-        tokenizer = self.processor.tokenizer
-        return [
-            described_from_tokens(tokenizer, row, p, self.eos_token_ids)
-            for row, p in zip(ids.tolist(), probabilities.tolist(), strict=True)
-        ]
+        return described_rows(tokenizer, ids, steps, self.eos_token_ids)
 
     def _generate_streamed(self, images, max_new_tokens, prompt, on_text, on_scores=None) -> np.ndarray:
         deltas = None
@@ -262,12 +260,3 @@ class OnnxDescriber:
         if deltas is not None:
             deltas.finish()
         return ids
-
-
-def chosen(scores: np.ndarray, tokens: np.ndarray) -> np.ndarray:
-    """softmax(scores)[row, token] for each row [B]: the probability of the token greedy decoding chose."""
-    scores = scores.astype(np.float64)
-    top = scores.max(-1, keepdims=True)
-    log_norm = np.log(np.exp(scores - top).sum(-1)) + top[:, 0]
-    picked = np.take_along_axis(scores, tokens[:, None].astype(np.int64), axis=1)[:, 0]
-    return np.exp(picked - log_norm)

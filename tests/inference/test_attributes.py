@@ -3,18 +3,18 @@ inputs."""
 
 from __future__ import annotations
 
-import math
-
+import numpy as np
 import pytest
 from PIL import Image
 
 from modeling_moda.builder import train_tokenizer
 from modeling_moda.core.attributes import ATTRIBUTES, attribute_entries, held_for_review, lowest_confidence
 from modeling_moda.inference.attributes import (
-    CONFIDENCE_RULES,
     Described,
+    attribute_token_sets,
     described_from_tokens,
     read_attributes,
+    step_scores,
     token_spans,
 )
 from modeling_moda.inference.describer import TorchDescriber
@@ -99,9 +99,32 @@ def test_read_attributes_scores_each_claim_by_the_tokens_that_state_it():
     assert attributes["article_type"] == {"value": "Shirts", "types": ["Shirts"], "confidence": 0.8}
     assert attributes["gender"] == {"value": "Unisex", "confidence": round(0.6 * 0.7, 4)}  # both words
     assert attributes["usage"] == {"value": "Casual", "confidence": 0.99}  # advice still names the usage
-    by_min = read_attributes(text, [*spans, rest], [*probabilities, 0.99], rule="min")
-    assert by_min["colour"][0]["confidence"] == 0.5 and by_min["gender"]["confidence"] == 0.6
-    assert CONFIDENCE_RULES["geometric_mean"]([0.5, 0.9]) == pytest.approx(math.sqrt(0.45))
+    # within each attribute's first tokens: "Navy" was 0.5 of all, but 0.8 of the colour words
+    within = {name: [1.0] * 8 for name in ATTRIBUTES}
+    within["colour"][0] = 0.8
+    scored = read_attributes(text, [*spans, rest], [*probabilities, 0.99], within)
+    assert scored["colour"][0]["confidence"] == pytest.approx(0.8 * 0.9)
+    assert scored["gender"]["confidence"] == 0.7  # " men" 1.0 within genders, then " women" 0.7
+
+
+def test_step_scores_renormalise_the_chosen_token_within_each_attributes_tokens():
+    logits = np.log(np.array([[0.5, 0.3, 0.1, 0.1], [0.25, 0.25, 0.25, 0.25]]))
+    chosen, within = step_scores(logits, np.array([1, 3]), {"colour": [1, 2], "gender": [0]})
+    assert chosen == pytest.approx([0.3, 0.25])
+    assert within["colour"] == pytest.approx([0.3 / 0.4, 0.25 / 0.75])  # token 3 is no colour word: + itself
+    assert within["gender"] == pytest.approx([0.3 / 0.8, 0.5])
+
+
+def test_attribute_token_sets_hold_the_first_token_of_each_phrase(tokenizer):
+    sets = attribute_token_sets(tokenizer)
+    assert set(sets) == set(ATTRIBUTES)
+    for word, name in (
+        (" blue", "colour"),
+        ("Navy", "colour"),
+        (" shirt", "article_type"),
+        (" men", "gender"),
+    ):
+        assert tokenizer(word, add_special_tokens=False)["input_ids"][0] in sets[name]
 
 
 def test_a_generic_article_word_names_its_types_and_nothing_stated_is_none():
@@ -135,11 +158,16 @@ def test_the_pipeline_returns_token_scores_that_read_as_describe_detailed(traine
     images = [colour_image("yellow"), Image.blend(colour_image("red"), colour_image("blue"), 0.5)]
     for image, expected in zip(images, describer.describe_detailed(images), strict=True):
         (plain,) = pipe(image)
-        (out,) = pipe(image, return_token_scores=True)
+        (out,) = pipe(
+            image, return_token_scores=True, token_sets=attribute_token_sets(pipe.processor.tokenizer)
+        )
         assert out["generated_text"] == plain["generated_text"] == expected.text
         assert len(out["token_ids"]) == len(out["token_scores"])
         assert pipe.processor.tokenizer.eos_token_id not in out["token_ids"]
-        read = described_from_tokens(pipe.processor.tokenizer, out["token_ids"], out["token_scores"])
+        tokenizer = pipe.processor.tokenizer
+        read = described_from_tokens(
+            tokenizer, out["token_ids"], out["token_scores"], within=out["token_set_scores"]
+        )
         assert read.text == expected.text
         assert [(n, e["value"]) for n, e in attribute_entries(read.attributes)] == [
             (n, e["value"]) for n, e in attribute_entries(expected.attributes)
