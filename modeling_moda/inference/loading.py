@@ -21,11 +21,15 @@ DEFAULT_MAX_FILE_MB = 64.0
 
 @dataclass
 class LoadedBatch:
-    """The images of one batch that loaded, and the inputs that did not (path, reason)."""
+    """The inputs of one batch that loaded with their images, and the inputs that did not (item, reason)."""
 
-    paths: list[str] = field(default_factory=list)
+    items: list[Any] = field(default_factory=list)  # InputItem-like: .path, .error, .fetch
     images: list[Any] = field(default_factory=list)  # PIL images, RGB
-    failed: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[Any, str]] = field(default_factory=list)
+
+    @property
+    def paths(self) -> list[str]:
+        return [item.path for item in self.items]
 
 
 def check_file(path: str, max_file_bytes: int) -> str | None:
@@ -47,32 +51,33 @@ def check_file(path: str, max_file_bytes: int) -> str | None:
 
 def _reason(path: str, error: Exception) -> str:
     """The loader's message without the path it starts with (the row already names the path)."""
-    message = str(error).removeprefix(f"{path}: ")
+    message = str(error).removeprefix(f"{path}: ").removeprefix("<bytes>: ")  # bytes: a dataset row
     return message if isinstance(error, ValueError) else f"{type(error).__name__}: {message}"
 
 
 def load_batch(
-    items: Iterable[InputItem], load_image: Callable[[str], Any], max_file_bytes: int
+    items: Iterable[InputItem], load_image: Callable[[Any], Any], max_file_bytes: int
 ) -> LoadedBatch:
+    """Load each item's image: a file by its path (checked first), a dataset row by its `fetch`."""
     batch = LoadedBatch()
     for item in items:
-        reason = item.error or check_file(item.path, max_file_bytes)
+        reason = item.error or (None if item.fetch else check_file(item.path, max_file_bytes))
         if reason is None:
             try:
-                image = load_image(item.path)
+                image = load_image(item.fetch() if item.fetch else item.path)
                 image.load()  # decode now: a truncated file fails here, not inside the processor
-                batch.paths.append(item.path)
+                batch.items.append(item)
                 batch.images.append(image)
                 continue
             except Exception as e:  # the loader's own error names the problem; keep the run going
                 reason = _reason(item.path, e)
-        batch.failed.append((item.path, reason))
+        batch.failed.append((item, reason))
     return batch
 
 
 def iter_loaded_batches(
     items: Iterable[InputItem],
-    load_image: Callable[[str], Any],
+    load_image: Callable[[Any], Any],
     batch_size: int,
     max_file_bytes: int = int(DEFAULT_MAX_FILE_MB * 2**20),
 ) -> Iterator[LoadedBatch]:
