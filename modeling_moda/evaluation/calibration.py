@@ -24,7 +24,7 @@ from ..core.schema import ATTRIBUTE_COLUMNS
 from .plots import _pyplot, _save
 from .rules_judge import item_colours
 
-DEFAULT_THRESHOLDS = (0.5, 0.8, 0.95)
+DEFAULT_THRESHOLDS = (0.8, 0.95, 0.99)
 BINS = 10
 
 

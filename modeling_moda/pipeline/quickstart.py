@@ -2,14 +2,15 @@
 
 The seed in miniature: synthetic catalog -> dataset (template teacher + refiner) -> contrastive encoder (our
 FashionCLIP, `moda encoder train`) -> MODA (that encoder frozen + projector + tiny LM) -> rules-judge
-evaluation of the held-out test split -> describe a few held-out images through `pipeline("image-to-text")`
--> report.md (stage times, plots, encoder and ceiling tables, confusion matrix, sample grid) + the model
-card. Each stage skips itself when its output already exists, so a killed quickstart reruns from where it
-stopped.
+evaluation of the held-out test split -> calibration of the attributes' confidence on it -> describe a few
+held-out images through `pipeline("image-to-text")` -> report.md (stage times, plots, encoder and ceiling
+tables, confusion matrix, reliability diagram and review thresholds, sample grid) + the model card. Each
+stage skips itself when its output already exists, so a killed quickstart reruns from where it stopped.
 
 Layout of `out/`: catalog/, dataset/, encoder/ (Hub-layout dual encoder + encoder_metrics.json), model/ (the
-trained MODA: remote code, processor, card), eval/ (the evaluation report, samples.png), train_log.jsonl,
-loss.png, metrics_vs_tokens.png, confusion_*.png, recipe.yaml, report.md.
+trained MODA: remote code, processor, card), eval/ (the evaluation report, samples.png; calibration.json,
+reliability.png, attributes.jsonl), train_log.jsonl, loss.png, metrics_vs_tokens.png, confusion_*.png,
+recipe.yaml, report.md.
 """
 
 from __future__ import annotations
@@ -129,19 +130,39 @@ def evaluate_model(model_dir: Path, dataset: Path, eval_dir: Path) -> Any:
     return evaluate(str(model_dir), str(dataset), eval_dir, split="test")
 
 
-def describe_held_out(model_dir: Path, dataset: Path, n: int) -> list[dict[str, str]]:
-    """Stage 6: describe n test-split images with the saved model's image-to-text pipeline (a fresh load)."""
+def calibrate(model_dir: Path, dataset: Path, eval_dir: Path) -> dict:
+    """Stage 6: describe the test split with attributes; their confidence against the catalog (eval/)."""
+    from .calibration import calibrate_model
+
+    return calibrate_model(model_dir, dataset, eval_dir, split="test")
+
+
+def describe_held_out(model_dir: Path, dataset: Path, n: int) -> list[dict]:
+    """Stage 7: describe n test-split images with the saved model's image-to-text pipeline (a fresh load),
+    with the attributes read from the token scores it returns."""
     from transformers import pipeline
 
     from modeling_moda.core.datasets import load_split
+    from modeling_moda.inference.attributes import attribute_token_sets, described_from_tokens
 
     test = load_split(str(dataset), "test", limit=n)
     describe = pipeline("image-to-text", model=str(model_dir), trust_remote_code=True)
+    tokenizer = describe.processor.tokenizer
+    token_sets = attribute_token_sets(tokenizer)
     rows = []
     for row in test:
-        output = describe(row["image"].convert("RGB"))
-        text = output[0]["generated_text"] if isinstance(output, list) else output["generated_text"]
-        rows.append({"id": str(row["id"]), "description": text, "reference": row["description"]})
+        (output,) = describe(row["image"].convert("RGB"), token_sets=token_sets)
+        described = described_from_tokens(
+            tokenizer, output["token_ids"], output["token_scores"], within=output["token_set_scores"]
+        )
+        rows.append(
+            {
+                "id": str(row["id"]),
+                "description": output["generated_text"],
+                "reference": row["description"],
+                "attributes": described.attributes,
+            }
+        )
     return rows
 
 
@@ -201,6 +222,7 @@ def run_quickstart(
     from modeling_moda.encoder import METRICS_FILE
     from modeling_moda.evaluation.metrics import ALL_METRICS
 
+    from .calibration import without_bins
     from .report import write_quickstart_report
 
     out = Path(out)
@@ -215,6 +237,7 @@ def run_quickstart(
     config = quickstart_config(out, epochs)
     _stage("train", timings, (model_dir / "model.safetensors").exists(), train_model, config)
     eval_result = _stage("evaluate", timings, False, evaluate_model, model_dir, dataset, out / "eval")
+    calibration = _stage("calibrate", timings, False, calibrate, model_dir, dataset, out / "eval")
     described = _stage("describe", timings, False, describe_held_out, model_dir, dataset, N_DESCRIBED)
     timings["total"] = round(time.perf_counter() - start, 1)
 
@@ -235,6 +258,7 @@ def run_quickstart(
         "encoder": json.loads((encoder / METRICS_FILE).read_text()),
         "parameters": parameters,
         "described": described,
+        "calibration": without_bins(calibration),
         "cpu_count": os.cpu_count(),
         "recipe": config.to_dict(),
     }

@@ -1,5 +1,5 @@
-"""The shortened quickstart end to end (CI): catalog -> dataset -> encoder -> MODA -> evaluate -> describe ->
-report."""
+"""The shortened quickstart end to end (CI): catalog -> dataset -> encoder -> MODA -> evaluate -> calibrate ->
+describe -> report."""
 
 import json
 import shutil
@@ -14,7 +14,7 @@ def test_short_quickstart_writes_report_model_and_card(tmp_path):
     out = tmp_path / "qs"
     assert main(["quickstart", "--out", str(out), "--items", "200", "--epochs", "1", "--workers", "2"]) == 0
     summary = json.loads((out / "quickstart.json").read_text())
-    stages = {"catalog", "dataset", "encoder", "train", "evaluate", "describe", "total"}
+    stages = {"catalog", "dataset", "encoder", "train", "evaluate", "calibrate", "describe", "total"}
     assert set(summary["timings_s"]) == stages and all(summary["timings_s"][s] > 0 for s in stages)
     assert set(summary["metrics_test"]) >= {"color_accuracy", "category_accuracy", "overall"}
     # MODA reads the run's own encoder, frozen
@@ -33,8 +33,25 @@ def test_short_quickstart_writes_report_model_and_card(tmp_path):
         "Encoder: our FashionCLIP",
         "Ceiling: does the data or the model hold a metric back?",
         "Where MODA disagrees with the reference",
+        "## Attributes and confidence (test split)",
+        "![reliability diagram](eval/reliability.png)",
+        "### Review threshold",
+        "| 0.95 |",
     ):
         assert needed in report
+    # calibration of the attributes' confidence on the test split: every item described, each ECE in [0, 1]
+    calibration = json.loads((out / "eval" / "calibration.json").read_text())
+    assert (
+        calibration["items"]
+        == summary["n_test"]
+        == len((out / "eval" / "attributes.jsonl").read_text().splitlines())
+    )
+    assert all(0 <= stats["ece"] <= 1 for stats in calibration["attributes"].values() if stats["n"])
+    assert [row["threshold"] for row in calibration["review"]] == [0.0, 0.8, 0.95, 0.99]
+    assert (out / "eval" / "reliability.png").read_bytes()[:4] == b"\x89PNG"
+    assert all(
+        set(r["attributes"]) == {"colour", "article_type", "gender", "usage"} for r in summary["described"]
+    )
     confusion = [p.name for p in out.glob("confusion_*.png")]
     assert len(confusion) == 1 and f"]({confusion[0]})" in report
     card = (out / "model" / "README.md").read_text()
