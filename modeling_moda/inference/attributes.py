@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import torch
 
 from modeling_moda.core import lexicon
 from modeling_moda.core.attributes import ATTRIBUTES, lowest_confidence
@@ -82,22 +83,25 @@ def attribute_token_sets(tokenizer: Any) -> dict[str, list[int]]:
 
 
 def step_scores(
-    scores: np.ndarray, tokens: np.ndarray, token_sets: Mapping[str, Sequence[int]]
+    scores: np.ndarray | torch.Tensor,
+    tokens: np.ndarray | torch.Tensor,
+    token_sets: Mapping[str, Sequence[int]],
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """One decoding step's scores [B, V] and chosen tokens [B] -> the chosen token's probability [B]
     (softmax of the scores) and, per attribute, its probability among the tokens of `token_sets[attribute]`
-    and itself [B] (`within` in the module's rule)."""
-    scores = scores.astype(np.float64)
-    probs = np.exp(scores - scores.max(-1, keepdims=True))
-    probs /= probs.sum(-1, keepdims=True)
-    tokens = tokens.astype(np.int64)
-    chosen = np.take_along_axis(probs, tokens[:, None], axis=1)[:, 0]
+    and itself [B] (`within` in the module's rule). One implementation for both runtimes (torch kernels:
+    a float32 logsumexp over the vocabulary, then only the sets' columns)."""
+    scores = torch.as_tensor(scores).float()
+    tokens = torch.as_tensor(tokens).long()
+    log_norm = torch.logsumexp(scores, dim=-1)  # [B]
+    chosen = (scores.gather(1, tokens[:, None])[:, 0] - log_norm).exp()
     within = {}
     for name, ids in token_sets.items():
-        ids = np.asarray(ids, dtype=np.int64)
-        outside = ~np.isin(tokens, ids)
-        within[name] = chosen / np.maximum(probs[:, ids].sum(-1) + chosen * outside, 1e-300)
-    return chosen, within
+        ids = torch.as_tensor(ids, dtype=torch.long)
+        mass = (scores[:, ids] - log_norm[:, None]).exp().sum(-1)
+        outside = (~torch.isin(tokens, ids)).float()
+        within[name] = (chosen / (mass + chosen * outside).clamp_min(1e-30)).numpy()
+    return chosen.numpy(), within
 
 
 def read_attributes(

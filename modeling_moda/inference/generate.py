@@ -96,7 +96,7 @@ def generate_scored(
     output, prompt_len = generated
     new_tokens = output.sequences[:, prompt_len:].cpu().numpy()
     steps = [
-        step_scores(scores.float().cpu().numpy(), new_tokens[:, t], token_sets)
+        step_scores(scores.float().cpu(), new_tokens[:, t], token_sets)
         for t, scores in enumerate(output.scores)
     ]
     return new_tokens, steps
