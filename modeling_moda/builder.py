@@ -231,7 +231,8 @@ def build_moda(
         **config_overrides,
     )
     model = ModaForConditionalGeneration(config)
-    model.language_model.load_state_dict(lm.state_dict())
+    model.language_model.load_state_dict(lm.base_model.state_dict())
+    model.lm_head.load_state_dict(lm.get_output_embeddings().state_dict())
     del lm
 
     _load_vision_weights(model, vision, **vision_kwargs)
@@ -249,17 +250,15 @@ def build_moda(
 def parameter_counts(model: ModaForConditionalGeneration) -> dict[str, int]:
     """Parameters per part (shared/tied tensors counted once), and trainable/frozen totals."""
 
-    def count(module: torch.nn.Module | None, trainable: bool | None = None) -> int:
-        if module is None:
-            return 0
-        params = module.parameters()  # de-duplicates tied weights
-        return sum(p.numel() for p in params if trainable is None or p.requires_grad == trainable)
+    def count(*modules: torch.nn.Module | None, trainable: bool | None = None) -> int:
+        params = {id(p): p for m in modules if m is not None for p in m.parameters()}  # tied weights once
+        return sum(p.numel() for p in params.values() if trainable is None or p.requires_grad == trainable)
 
     return {
         "vision_tower": count(model.vision_tower),
         "visual_projection": count(model.visual_projection),
         "projector": count(model.projector),
-        "language_model": count(model.language_model),
+        "language_model": count(model.language_model, model.lm_head),  # with its head
         "language_model_input_embeddings": count(model.get_input_embeddings()),
         "total": count(model),
         "trainable": count(model, trainable=True),
@@ -285,7 +284,7 @@ def lora_config_for_lm(
         r=r,
         lora_alpha=alpha,
         lora_dropout=dropout,
-        target_modules=rf"^language_model\..*\.({names})$",
+        target_modules=rf"^model\.language_model\..*\.({names})$",
         modules_to_save=["projector"] if train_projector else None,
         task_type="CAUSAL_LM",
     )

@@ -49,7 +49,7 @@ class VisionGraph(nn.Module):
         self.model = model
 
     def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
-        return self.model.get_image_features(pixel_values=pixel_values)
+        return self.model.get_image_features(pixel_values=pixel_values).pooler_output
 
 
 class EmbedGraph(nn.Module):
@@ -66,15 +66,15 @@ class EmbedGraph(nn.Module):
 class DecoderGraph(nn.Module):
     """(inputs_embeds, attention_mask, *past) -> (logits, *present) with flat per-layer key/value tensors."""
 
-    def __init__(self, language_model: nn.Module, num_layers: int):
+    def __init__(self, model: nn.Module, num_layers: int):
         super().__init__()
-        self.language_model = language_model
+        self.model = model
         self.num_layers = num_layers
 
     def forward(self, inputs_embeds: torch.Tensor, attention_mask: torch.Tensor, *past: torch.Tensor):
         cache = DynamicCache([(past[2 * i], past[2 * i + 1]) for i in range(self.num_layers)])
         position_ids = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)[:, -inputs_embeds.shape[1] :]
-        out = self.language_model(
+        out = self.model(
             inputs_embeds=inputs_embeds,
             attention_mask=attention_mask,
             position_ids=position_ids,
@@ -143,9 +143,8 @@ def export_graphs(model: nn.Module, processor: Any, out_dir: Path) -> int:
         ["inputs_embeds"],
         {"input_ids": {0: batch, 1: seq}},
     )
-    lm = model.language_model
     width = model.get_input_embeddings().embedding_dim
-    layers = cache_shapes(lm, width)
+    layers = cache_shapes(model.language_model, width)
     p, t = 4, 3  # trace with a non-empty past and a padded row, so neither case is specialized away
     mask = torch.ones(2, p + t, dtype=torch.long)
     mask[0, :2] = 0
@@ -153,7 +152,7 @@ def export_graphs(model: nn.Module, processor: Any, out_dir: Path) -> int:
     past_names = [f"past_key_values.{i}.{kv}" for i in range(len(layers)) for kv in ("key", "value")]
     present_names = [f"present.{i}.{kv}" for i in range(len(layers)) for kv in ("key", "value")]
     _export(
-        DecoderGraph(lm, len(layers)).eval(),
+        DecoderGraph(model, len(layers)).eval(),
         (torch.randn(2, t, width), mask, *flat_past),
         graph_path(out_dir, "decoder_model_merged"),
         ["inputs_embeds", "attention_mask", *past_names],

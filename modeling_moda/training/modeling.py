@@ -51,7 +51,8 @@ def apply_freezing_and_lora(model: ModaForConditionalGeneration, model_args: Mod
     for module in (model.vision_tower, model.visual_projection):
         if module is not None:
             module.requires_grad_(train_vision)
-    model.language_model.requires_grad_(not model_args.freeze_text)
+    for module in (model.language_model, model.lm_head):
+        module.requires_grad_(not model_args.freeze_text)
     if not model_args.lora:
         return model
     lora = lora_config_for_lm(

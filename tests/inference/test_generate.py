@@ -60,6 +60,6 @@ def test_int8_dynamic_quantization_keeps_descriptions(trained_tiny):
     float_linears = [m for m in int8.modules() if type(m) is torch.nn.Linear]
     projector_linears = [m for m in int8.projector.modules() if isinstance(m, torch.nn.Linear)]
     assert float_linears == projector_linears  # only the projector stays in float
-    assert "quantized" in type(int8.language_model.lm_head).__module__
+    assert "quantized" in type(int8.lm_head).__module__
     images = [colour_image(n) for n in NAMES]
     assert generate_descriptions(int8, processor, images, progress=False) == [DESCRIPTIONS[n] for n in NAMES]

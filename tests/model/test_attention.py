@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from transformers import AttentionInterface, AutoModelForImageTextToText
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
@@ -52,11 +53,13 @@ def test_base_model_gives_the_hidden_states_the_head_turns_into_logits(tiny, tin
     model, processor = tiny
     batch = processor(images=make_images(2), text=["", "a red"])
     base = AutoModel.from_pretrained(tiny_dir, trust_remote_code=True).eval()
-    assert type(base).__name__ == "ModaModel" and not hasattr(base, "generate")
+    assert type(base).__name__ == "ModaModel"
+    with pytest.raises(TypeError, match=r"AutoModelForImageTextToText.*pipeline\('image-to-text'"):
+        base.generate(**batch)  # the base model has no head: the error names the class that describes
     with torch.no_grad():
         hidden = base(**batch).last_hidden_state  # [B, T, D]
         logits = model(**batch).logits  # [B, T, V]
-        image_out = base.get_image_features(batch["pixel_values"], return_dict=True)
+        image_out = base.get_image_features(batch["pixel_values"])
     assert hidden.shape == (*batch["input_ids"].shape, model.config.text_config.hidden_size)
-    assert torch.allclose(base.get_output_embeddings()(hidden), logits, atol=1e-5)
-    assert torch.equal(image_out.pooler_output, model.get_image_features(batch["pixel_values"]))
+    assert torch.allclose(model.lm_head(hidden), logits, atol=1e-5)
+    assert torch.equal(image_out.pooler_output, model.get_image_features(batch["pixel_values"]).pooler_output)

@@ -66,10 +66,10 @@ def test_build_moda_from_pretrained_folders(tiny_clip_dir, tmp_path):
     assert torch.equal(model.visual_projection.weight, clip.visual_projection.weight)
     assert torch.equal(model.vision_tower.embeddings.patch_embedding.weight,
                        clip.vision_model.embeddings.patch_embedding.weight)  # fmt: skip
-    assert torch.equal(model.language_model.lm_head.weight[:300], lm.lm_head.weight[:300])
+    assert torch.equal(model.lm_head.weight[:300], lm.lm_head.weight[:300])
     assert model.get_input_embeddings().num_embeddings >= len(processor.tokenizer)
     assert model.config.image_token_id == processor.image_token_id
-    assert model.language_model.lm_head.weight.data_ptr() == model.get_input_embeddings().weight.data_ptr()
+    assert model.lm_head.weight.data_ptr() == model.get_input_embeddings().weight.data_ptr()
     batch = processor(images=make_images(2), suffix=["A red dress.", "Black shoes."])
     assert torch.isfinite(model(**batch).loss)
 

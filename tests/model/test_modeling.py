@@ -47,9 +47,9 @@ def test_frozen_encoder_gets_no_gradient_projector_and_lm_do():
     model.train()
     model(**processor(images=make_images(2), suffix=DESCRIPTIONS)).loss.backward()
     for name, param in model.named_parameters():
-        if name.startswith(("vision_tower.", "visual_projection.")):
+        if name.startswith(("model.vision_tower.", "model.visual_projection.")):
             assert not param.requires_grad and param.grad is None, name
-    for part in (model.projector, model.language_model.model.decoder.layers[0]):
+    for part in (model.projector, model.language_model.decoder.layers[0]):
         assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in part.parameters())
 
 
@@ -70,9 +70,21 @@ def test_gradient_checkpointing_gives_the_same_loss_and_grads():
     grad = model.projector.net[0].weight.grad.clone()
     model.zero_grad()
     model.activation_checkpointing_enable()
+    calls = {"vision": 0, "lm": 0}  # checkpointed runs of the first layer of each tower
+    for part, layer in (
+        ("vision", model.vision_tower.encoder.layers[0]),
+        ("lm", model.language_model.decoder.layers[0]),
+    ):
+
+        def counted(*args, _checkpoint=layer._gradient_checkpointing_func, _part=part, **kwargs):
+            calls[_part] += 1
+            return _checkpoint(*args, **kwargs)
+
+        layer._gradient_checkpointing_func = counted
     torch.manual_seed(0)
     checkpointed = model(**batch).loss
     checkpointed.backward()
+    assert calls == {"vision": 0, "lm": 1}  # the trainable LM checkpoints; the frozen tower, in eval, not
     assert torch.allclose(plain, checkpointed)
     assert torch.allclose(grad, model.projector.net[0].weight.grad, atol=1e-6)
 
@@ -99,8 +111,8 @@ def test_placeholder_count_mismatch_is_a_clear_error(tiny):
     with pytest.raises(ValueError, match=r"<image> token"):
         model(**batch)
     ids = processor(suffix=["A red dress."])["input_ids"]
-    with pytest.raises(ValueError, match="no pixel_values or vision_embeds"):
-        model(input_ids=ids)
+    with pytest.raises(ValueError, match="generate\\(\\) got no pixel_values or vision_embeds"):
+        model.generate(input_ids=ids, max_new_tokens=2)  # forgot the image
 
 
 def _generate(model, batch, **kwargs):
@@ -181,7 +193,7 @@ def test_projector_options(overrides):
     embeds = model.encode_images(batch["pixel_values"])
     patch = overrides.get("vision_feature") == "patch"
     assert embeds.shape == (2, 16 if patch else 1, model.config.vision_embed_dim)  # 32/8 = 4x4 patches
-    assert model.get_image_features(vision_embeds=embeds).shape == (2, n, 64)
+    assert model.get_image_features(vision_embeds=embeds).pooler_output.shape == (2, n, 64)
     assert torch.isfinite(model(**batch).loss)
 
 

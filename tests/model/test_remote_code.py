@@ -33,14 +33,14 @@ FRESH_PROCESS = textwrap.dedent(
     images = [Image.open(f"{out_dir}/image{i}.png") for i in range(2)]
     batch = processor(images=images, text=["", "a red"], suffix=["A red dress.", "Black shoes."])
     logits = {}
-    for auto in (AutoModel, AutoModelForImageTextToText, AutoModelForCausalLM):
+    for auto in (AutoModelForCausalLM, AutoModelForImageTextToText):
         model = auto.from_pretrained(model_dir, trust_remote_code=True).eval()
         with torch.no_grad():
-            if auto is AutoModel:  # the base model: hidden states, which the LM head turns into the logits
-                hidden = model(**{k: v for k, v in batch.items() if k != "labels"}).last_hidden_state
-                logits["AutoModel"] = model.get_output_embeddings()(hidden).contiguous()
-            else:
-                logits[auto.__name__] = model(**batch).logits.contiguous()
+            logits[auto.__name__] = model(**batch).logits.contiguous()
+    base = AutoModel.from_pretrained(model_dir, trust_remote_code=True).eval()
+    with torch.no_grad():  # the base model: hidden states, which the generating model's head makes logits
+        hidden = base(**{k: v for k, v in batch.items() if k != "labels"}).last_hidden_state
+        logits["AutoModel"] = model.lm_head(hidden).contiguous()
     save_file(logits, f"{out_dir}/logits.safetensors")
     model.save_pretrained(f"{out_dir}/resaved")  # a remote-code model saves its code files again
     processor.save_pretrained(f"{out_dir}/resaved")

@@ -36,7 +36,7 @@ def test_real_smollm2_tokenizer_template_loss_and_generation(smol):
     assert model.config.text_config.model_type == "llama"
     assert tok.eos_token == "<|im_end|>" and tok.pad_token_id == tok.eos_token_id
     assert processor.image_token_id == 49152 and model.get_input_embeddings().num_embeddings == len(tok)
-    assert model.language_model.lm_head.weight.data_ptr() == model.get_input_embeddings().weight.data_ptr()
+    assert model.lm_head.weight.data_ptr() == model.get_input_embeddings().weight.data_ptr()
     assert processor.chat_template == CHATML_CHAT_TEMPLATE
 
     messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Describe it."}]}]

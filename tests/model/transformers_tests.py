@@ -3,9 +3,9 @@
 The set-up step (`.ci/run`, the README's set-up line) fetches that sdist from the package registry:
     pip download --no-binary :all: --no-deps transformers==<installed version> -d .cache/transformers-sdist
 and unpacks it there. Nothing here reaches the network and nothing of it is copied into this repository.
-The sdist's `tests/` folder is imported as the package `transformers_tests`, with `transformers_shim/` laid over
-it for the modules the sdist lacks. `MODA_TRANSFORMERS_SDIST` names another folder holding the archive or its
-unpacked tree. With `MODA_REQUIRE_TRANSFORMERS_TESTS=1` (set by CI) a missing sdist fails instead of skipping.
+The sdist's `tests/` folder is imported as the package `transformers_tests`, with `transformers_shim/` laid
+over it for the modules the sdist lacks. `MODA_TRANSFORMERS_SDIST` names another folder holding the archive
+or its unpacked tree. With `MODA_REQUIRE_TRANSFORMERS_TESTS=1` (set by CI) a missing sdist fails, not skips.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ PACKAGE = "transformers_tests"
 
 
 def sdist_tests_folder() -> Path | None:
-    """`transformers-<version>/tests` of the unpacked sdist (unpacking the archive once if only it is there)."""
+    """`transformers-<version>/tests` of the unpacked sdist (unpacking the archive if only it is there)."""
     folder = Path(os.environ.get("MODA_TRANSFORMERS_SDIST", REPO / ".cache" / "transformers-sdist"))
     tests = folder / f"transformers-{VERSION}" / "tests"
     archive = folder / f"transformers-{VERSION}.tar.gz"
@@ -48,8 +48,8 @@ def import_common(module: str):
     tests = sdist_tests_folder()
     if tests is None:
         reason = (
-            f"transformers {VERSION}'s source distribution is not unpacked under .cache/transformers-sdist "
-            f"(run: pip download --no-binary :all: --no-deps transformers=={VERSION} -d .cache/transformers-sdist)"
+            f"transformers {VERSION}'s source distribution is not under .cache/transformers-sdist (run: pip "
+            f"download --no-binary :all: --no-deps transformers=={VERSION} -d .cache/transformers-sdist)"
         )
         if os.environ.get("MODA_REQUIRE_TRANSFORMERS_TESTS") == "1":
             pytest.fail(reason, pytrace=False)
