@@ -189,7 +189,8 @@ class ModaProcessor(ProcessorMixin):
             raise ValueError("give images, text or suffix")
         for name, values in (("suffix", suffixes), ("images", images)):
             if values is not None and len(values) != len(texts):
-                raise ValueError(f"{len(texts)} text(s) but {len(values)} {name}")
+                one_each = " (MODA describes one image per prompt)" if name == "images" else ""
+                raise ValueError(f"{len(texts)} text(s) but {len(values)} {name}{one_each}")
 
         explicit_side = kwargs.get("padding_side", kwargs.get("text_kwargs", {}).get("padding_side"))
         merged = self._merge_kwargs(
@@ -218,8 +219,13 @@ class ModaProcessor(ProcessorMixin):
         # truncation=True without max_length means the tokenizer's model_max_length, as in tokenizers
         limit = max_length if max_length is not None else self.tokenizer.model_max_length
         truncate = truncation not in (None, False, "do_not_truncate")
-        # every sample has an image: a prompt without <image> gets it first (also with cached vision_embeds)
-        prompts = [p if self.image_token in (p or "") else self.image_token + (p or "") for p in texts]
+        # a row with an image (or a description to learn, also from cached vision_embeds) gets its <image>
+        # first when the prompt has none; a text-only prompt is tokenized as written, as the tokenizer would
+        lay_out_image = images is not None or suffixes is not None
+        prompts = [
+            self.image_token + (p or "") if lay_out_image and self.image_token not in (p or "") else p or ""
+            for p in texts
+        ]
         replacements = [self.replace_image_token()] * sum(p.count(self.image_token) for p in prompts)
         prompts, replacement_offsets = self.get_text_with_replacements(prompts, replacements)
         prefixes = self.tokenizer(prompts, add_special_tokens=add_special_tokens)["input_ids"]
@@ -286,7 +292,13 @@ class ModaProcessor(ProcessorMixin):
 
     @property
     def model_input_names(self) -> list[str]:
-        return ["input_ids", "attention_mask", "pixel_values", "labels"]
+        return ["input_ids", "attention_mask", "pixel_values"]  # `labels` too, when called with a suffix
+
+    def save_pretrained(self, save_directory, **kwargs):
+        saved = super().save_pretrained(save_directory, **kwargs)
+        # transformers leaves the auto_map it wrote on the instance; a reloaded processor has none
+        self.__dict__.pop("auto_map", None)
+        return saved
 
 
 ModaProcessor.register_for_auto_class()

@@ -26,8 +26,10 @@ def batch_inputs(
     return_tensors: str = "pt",
 ) -> BatchFeature:
     """`processor(images=images, text=prompts, return_tensors=...)`, with the images' pixel values
-    computed one image per task on `num_threads` threads (default: the CPU count). Without images (cached
-    vision features) the processor still lays out the image placeholders."""
+    computed one image per task on `num_threads` threads (default: the CPU count). Each row describes one
+    image, so its `<image>` leads a prompt that has none, also without images (cached vision features)."""
+    token = processor.image_token
+    prompts = [p if token in p else token + p for p in prompts]
     threads = min(num_threads or os.cpu_count() or 1, len(images or ()))
     if threads < 2:
         return processor(

@@ -200,7 +200,7 @@ def test_padding_max_length_and_pad_to_multiple_of(tiny):
     red = len(tok("a red", add_special_tokens=False)["input_ids"])
     right = processor(images=make_images(2), text=["", "a red"], padding_side="right")
     assert right["attention_mask"][0].tolist() == [1, 1] + [0] * red  # an explicit side wins
-    ragged = processor(text=["", "a red"], padding=False, return_tensors=None)
+    ragged = processor(text=["<image>", "<image>a red"], padding=False, return_tensors=None)
     assert [len(row) for row in ragged["input_ids"]] == [
         2,
         2 + len(tok("a red", add_special_tokens=False)["input_ids"]),
@@ -256,3 +256,18 @@ def test_get_num_multimodal_tokens_and_replacement_offsets(tiny):
     out = processor(images=make_images(1), text="Describe: <image>", return_text_replacement_offsets=True)
     [[offset]] = out["text_replacement_offsets"]
     assert offset["type"] == "image" and offset["replacement"] == "<image>" * 3 and offset["span"] == (10, 17)
+
+
+def test_two_images_in_one_prompt_are_refused_clearly(tiny):
+    _, processor = tiny
+    with pytest.raises(ValueError, match=r"2 text\(s\) but 4 images \(MODA describes one image per prompt\)"):
+        processor(images=make_images(4), text=["<image><image> two photos"] * 2)
+
+
+def test_text_only_prompt_is_tokenized_as_written(tiny):
+    """No image and no description: the tokenizer's ids (a chat template decides where images go)."""
+    _, processor = tiny
+    text = "a red dress"
+    assert processor(text=text)["input_ids"].tolist() == [processor.tokenizer(text)["input_ids"]]
+    with_image = processor(images=make_images(1), text=text)["input_ids"][0].tolist()
+    assert with_image.count(processor.image_token_id) == processor.num_image_tokens
