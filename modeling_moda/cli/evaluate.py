@@ -3,6 +3,11 @@
 moda evaluate --model runs/tiny/model --dataset data/moda-fashion --split test --judge rules --out runs/eval
 moda evaluate ... --judge openai --judge-model gpt-4o-mini            # key from $OPENAI_API_KEY
 moda evaluate ... --compare-judges rules openai --judge-base-url http://127.0.0.1:8000/v1 --judge-model M
+ACCELERATE_USE_CPU=true accelerate launch --multi_gpu --num_processes 2 -m modeling_moda evaluate ...
+
+Describing follows `moda describe`'s rules: one process by default, or sharded over the processes of an
+`accelerate launch` (each writes its part of OUT/descriptions.jsonl), merged in row order; then the main
+process judges. `--resume` after a crash describes only the missing rows.
 """
 
 from __future__ import annotations
@@ -47,6 +52,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cpu", help="cpu, cuda, or auto")
     parser.add_argument("--dtype", default="float32", help="float32 (default), bfloat16, float16 or auto")
     parser.add_argument("--grid-size", type=int, default=12, help="images in samples.png")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the rows an interrupted run described (OUT/descriptions.jsonl)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU threads per process (default: physical cores / processes on this machine)",
+    )
 
 
 def make_judge(name: str, args: argparse.Namespace):
@@ -102,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
                 device=args.device,
                 dtype=args.dtype,
                 grid_size=args.grid_size,
+                resume=args.resume,
+                threads=args.threads,
             )
     except BackendError as err:  # the judge's endpoint is down: no report; judged samples stay cached
         print(
@@ -110,6 +128,8 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    if result is None:  # not the main process: the main one judges and reports
+        return 0
     m = result.metrics
     print(
         f"scored {m['n_scored']}/{m['n_samples']} samples ({m['n_unscored']} unscored) with the {first} judge"

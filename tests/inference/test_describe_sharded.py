@@ -26,13 +26,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def launch_command(model_dir: Path, *args: str) -> list[str]:
-    """The README's CPU form: ACCELERATE_USE_CPU=true accelerate launch --multi_gpu --num_processes 2 -m"""
+def launch_command(verb: str, *args: str) -> list[str]:
+    """`moda VERB ARGS` in the README's CPU form (with launch_env's ACCELERATE_USE_CPU=true):
+    accelerate launch --multi_gpu --num_processes 2 -m modeling_moda VERB ARGS"""
     accelerate = [sys.executable, "-m", "accelerate.commands.accelerate_cli", "launch"]
     options = ["--multi_gpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
                "--dynamo_backend", "no", "--main_process_port", str(free_port())]  # fmt: skip
-    moda = ["-m", "modeling_moda", "describe", "--model", str(model_dir), "--no-progress", *args]
-    return accelerate + options + moda
+    return [*accelerate, *options, "-m", "modeling_moda", verb, *args]
+
+
+def describe_command(model_dir: Path, *args: str) -> list[str]:
+    return launch_command("describe", "--model", str(model_dir), "--no-progress", *args)
 
 
 def launch_env() -> dict[str, str]:
@@ -70,7 +74,7 @@ def test_two_processes_equal_one_process_and_a_bad_image_is_reported_once(
     single = tmp_path / "one" / "out.jsonl"
     assert one_process(trained_tiny_dir, str(inputs), *common, "--out", str(single)) == 1  # 1 failed
     double = tmp_path / "two" / "out.jsonl"
-    run = subprocess.run(launch_command(trained_tiny_dir, str(inputs), *common, "--out", str(double)),
+    run = subprocess.run(describe_command(trained_tiny_dir, str(inputs), *common, "--out", str(double)),
                          env=launch_env(), capture_output=True, text=True, timeout=300)  # fmt: skip
     assert run.returncode != 0, run.stderr  # the main process's exit code: an input failed
     assert "13 described" not in run.stderr and "12 described, 1 failed" in run.stderr, run.stderr
@@ -100,7 +104,7 @@ def test_sigkill_then_resume_redoes_only_the_rest(trained_tiny_dir, image_folder
 
     out = tmp_path / "killed" / "out.csv"
     parts = Path(str(out) + ".parts")
-    command = launch_command(trained_tiny_dir, str(inputs), *common, "--out", str(out))
+    command = describe_command(trained_tiny_dir, str(inputs), *common, "--out", str(out))
     proc = subprocess.Popen(command, env=launch_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 240
