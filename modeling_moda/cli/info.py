@@ -41,6 +41,10 @@ def model_info(config) -> dict:
     vc, tc = config.vision_config, config.text_config
     proj = [m for m in model.projector.net.modules() if isinstance(m, torch.nn.Linear)]
     info = {
+        "classes": {  # the one that describes first: AutoModel is the head-less base model
+            "generate": "AutoModelForImageTextToText -> ModaForConditionalGeneration",
+            "base": "AutoModel -> ModaModel (hidden states, no LM head, no generate)",
+        },
         "vision": {
             "model_type": vc.model_type,
             "image_size": vc.image_size,
@@ -77,7 +81,7 @@ def model_info(config) -> dict:
 
 def format_info(info: dict) -> str:
     lines = []
-    for section in ("vision", "projector", "language_model"):
+    for section in ("classes", "vision", "projector", "language_model"):
         fields = ", ".join(f"{k}={v}" for k, v in info[section].items() if v is not None)
         lines.append(f"{section:15s} {fields}")
     lines.append("parameters:")

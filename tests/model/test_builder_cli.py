@@ -19,6 +19,7 @@ def test_reference_config_parameter_count(capsys):
     config = build_reference_config()
     assert config.vision_config.projection_dim == 512 and config.text_config.hidden_size == 768
     info = model_info(config)
+    assert list(info)[0] == "classes" and "AutoModelForImageTextToText" in info["classes"]["generate"]
     assert info["projector"]["shapes"] == "512 -> 3072 -> 768" and info["projector"]["activation"] == "gelu"
     counts = info["parameters"]
     assert counts["vision_tower"] == 87_456_000  # CLIP ViT-B/32 image tower
