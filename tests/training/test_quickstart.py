@@ -74,7 +74,8 @@ def test_the_same_shortened_quickstart_twice_writes_the_same_metrics(tmp_path):
     for _ in range(2):
         shutil.rmtree(out, ignore_errors=True)
         assert main(command) == 0
-        runs.append({name: (out / "eval" / name).read_bytes() for name in ("metrics.json", "samples.jsonl")})
+        files = ("metrics.json", "samples.jsonl", "calibration.json", "attributes.jsonl")
+        runs.append({name: (out / "eval" / name).read_bytes() for name in files})
         encoder = json.loads((out / "encoder" / "encoder_metrics.json").read_text())
         runs[-1]["encoder"] = {k: encoder[k] for k in ("zero_shot", "linear_probe", "epoch_losses")}
     overall = json.loads(runs[0]["metrics.json"])["metrics"]["overall"]["mean"]
