@@ -52,7 +52,11 @@ def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
     engines = torch.backends.quantized.supported_engines
     torch.backends.quantized.engine = next(e for e in ("x86", "fbgemm", "qnnpack") if e in engines)
     qconfig = torch.ao.quantization.default_dynamic_qconfig
-    spec = {name: qconfig for name, _ in model.named_children() if name != "projector"}
+    spec = {  # every Linear outside the projector, wherever the layout nests it (model.model.projector)
+        name: qconfig
+        for name, module in model.named_modules()
+        if isinstance(module, torch.nn.Linear) and "projector" not in name.split(".")
+    }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch.ao's eager quantization announces its move to torchao
         return torch.ao.quantization.quantize_dynamic(
