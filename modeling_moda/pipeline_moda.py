@@ -45,7 +45,8 @@ class ModaImageToTextPipeline(Pipeline):
         scores = {"return_token_scores": True} if return_token_scores or token_sets else {}
         forward = {"generate_kwargs": generate_kwargs, **scores}
         if token_sets:
-            forward["token_sets"] = {name: list(ids) for name, ids in token_sets.items()}
+            forward["token_sets"] = [list(ids) for ids in token_sets.values()]
+            scores = {**scores, "token_set_names": list(token_sets)}
         return preprocess, forward, scores
 
     def preprocess(self, image, prompt: str | None = None):
@@ -62,21 +63,24 @@ class ModaImageToTextPipeline(Pipeline):
         new_tokens = output.sequences[:, prompt_length:]
         probs = torch.stack(output.scores, dim=1).float().softmax(-1)  # [B, T_new, V]
         chosen = probs.gather(-1, new_tokens[..., None])[..., 0]  # [B, T_new]
-        within = {}
-        for name, ids in (token_sets or {}).items():
+        outputs = {"new_tokens": new_tokens, "token_scores": chosen}
+        within = []
+        for ids in token_sets or []:
             ids = torch.tensor(ids, dtype=torch.long, device=probs.device)
             outside = ~torch.isin(new_tokens, ids)
-            within[name] = chosen / (probs[..., ids].sum(-1) + chosen * outside).clamp_min(1e-30)
-        return {"new_tokens": new_tokens, "token_scores": chosen, "token_set_scores": within}
+            within.append(chosen / (probs[..., ids].sum(-1) + chosen * outside).clamp_min(1e-30))
+        if within:  # one tensor [B, T_new, sets]: the pipeline's batching splits tensors, not dicts
+            outputs["token_set_scores"] = torch.stack(within, dim=-1)
+        return outputs
 
-    def postprocess(self, model_outputs, return_token_scores=False):
+    def postprocess(self, model_outputs, return_token_scores=False, token_set_names=()):
         texts = self.processor.batch_decode(model_outputs["new_tokens"], skip_special_tokens=True)
         if not return_token_scores:
             return [{"generated_text": text.strip()} for text in texts]
         eos = self.model.generation_config.eos_token_id
         eos = {eos} if isinstance(eos, int) else set(eos or ())
         outputs = []
-        within = {name: w.tolist() for name, w in model_outputs["token_set_scores"].items()}
+        within = model_outputs.get("token_set_scores")
         for b, (text, ids) in enumerate(zip(texts, model_outputs["new_tokens"].tolist(), strict=True)):
             end = next((i for i, token in enumerate(ids) if token in eos), len(ids))
             row = {
@@ -84,8 +88,10 @@ class ModaImageToTextPipeline(Pipeline):
                 "token_ids": ids[:end],
                 "token_scores": model_outputs["token_scores"][b, :end].tolist(),
             }
-            if within:
-                row["token_set_scores"] = {name: w[b][:end] for name, w in within.items()}
+            if within is not None:
+                row["token_set_scores"] = {
+                    name: within[b, :end, k].tolist() for k, name in enumerate(token_set_names)
+                }
             outputs.append(row)
         return outputs
 

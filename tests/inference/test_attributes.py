@@ -155,23 +155,29 @@ def test_the_pipeline_returns_token_scores_that_read_as_describe_detailed(traine
     from transformers import pipeline
 
     pipe = pipeline("image-to-text", model=str(trained_tiny_dir), trust_remote_code=True)
+    tokenizer = pipe.processor.tokenizer
+    token_sets = attribute_token_sets(tokenizer)
     images = [colour_image("yellow"), Image.blend(colour_image("red"), colour_image("blue"), 0.5)]
-    for image, expected in zip(images, describer.describe_detailed(images), strict=True):
+    batched = pipe(images, batch_size=2, token_sets=token_sets)  # the pipeline splits a batch's outputs
+    for image, expected, (in_batch,) in zip(
+        images, describer.describe_detailed(images), batched, strict=True
+    ):
         (plain,) = pipe(image)
-        (out,) = pipe(
-            image, return_token_scores=True, token_sets=attribute_token_sets(pipe.processor.tokenizer)
-        )
+        (out,) = pipe(image, return_token_scores=True, token_sets=token_sets)
         assert out["generated_text"] == plain["generated_text"] == expected.text
-        assert len(out["token_ids"]) == len(out["token_scores"])
-        assert pipe.processor.tokenizer.eos_token_id not in out["token_ids"]
-        tokenizer = pipe.processor.tokenizer
-        read = described_from_tokens(
-            tokenizer, out["token_ids"], out["token_scores"], within=out["token_set_scores"]
+        assert (
+            len(out["token_ids"]) == len(out["token_scores"])
+            and tokenizer.eos_token_id not in out["token_ids"]
         )
-        assert read.text == expected.text
-        assert [(n, e["value"]) for n, e in attribute_entries(read.attributes)] == [
-            (n, e["value"]) for n, e in attribute_entries(expected.attributes)
-        ]
-        assert [e["confidence"] for _, e in attribute_entries(read.attributes)] == pytest.approx(
-            [e["confidence"] for _, e in attribute_entries(expected.attributes)], abs=1e-4
-        )
+        assert in_batch["token_ids"] == out["token_ids"]
+        for row in (out, in_batch):
+            read = described_from_tokens(
+                tokenizer, row["token_ids"], row["token_scores"], within=row["token_set_scores"]
+            )
+            assert read.text == expected.text
+            assert [(n, e["value"]) for n, e in attribute_entries(read.attributes)] == [
+                (n, e["value"]) for n, e in attribute_entries(expected.attributes)
+            ]
+            assert [e["confidence"] for _, e in attribute_entries(read.attributes)] == pytest.approx(
+                [e["confidence"] for _, e in attribute_entries(expected.attributes)], abs=1e-4
+            )
