@@ -87,3 +87,22 @@ def test_loaded_batches_keep_at_most_two_batches_ahead(tmp_path):
     first = list(itertools.islice(batches, 2))
     assert [len(b.images) for b in first] == [4, 4]
     assert pulled <= 3 * 4  # two yielded batches + the one loading in the background
+
+
+def test_dataset_rows_are_named_and_read_only_when_fetched(image_folder, tmp_path):
+    import datasets
+
+    from modeling_moda.inference.inputs import is_dataset_folder
+
+    rows = datasets.Dataset.from_dict({"image": [str(image_folder / "red.jpg"), None], "id": [7, 8]})
+    rows = rows.cast_column("image", datasets.Image())
+    saved = tmp_path / "saved"
+    rows.save_to_disk(str(saved))  # one Dataset, no splits: --split does not matter
+    assert is_dataset_folder(str(saved)) and not is_dataset_folder(str(image_folder))
+    items = list(iter_inputs([str(saved)], split="anything"))
+    assert [i.path for i in items] == [f"{saved}[anything]#0", f"{saved}[anything]#1"]
+    assert items[0].fetch()[:2] == b"\xff\xd8"  # the stored JPEG bytes, not a decoded image
+    with pytest.raises(ValueError, match=r"#1: no image in this row"):
+        items[1].fetch()
+    with pytest.raises(ValueError, match="no image column 'picture'"):
+        list(iter_inputs([str(saved)], image_column="picture"))
