@@ -12,7 +12,8 @@ same batched arithmetic and the merged output is the same bytes for any number o
 
 Resume: a rank keeps the inputs its share's part files describe (status ok, same path at the same index) and
 redoes the rest, failed ones included, into a new part file; the merge takes the described row of each
-index, else its latest failed row. Part files live in `OUT.parts/` and are removed after the merge.
+index, else its latest failed row. Part files live in `OUT.parts/` and are removed after the merge. The
+one thing held per input is, when resuming, the {index: path} map of the rank's already described inputs.
 """
 
 from __future__ import annotations
@@ -81,8 +82,8 @@ def start_processes(device: str = "auto", threads: int | None = None) -> Process
     cpu = device == "cpu" or parse_flag_from_env("ACCELERATE_USE_CPU") or not torch.cuda.is_available()
     state = PartialState(cpu=cpu)
     local_processes = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
-    if device == "auto":
-        device = "cpu" if state.device.type == "cpu" else str(state.device)
+    if device == "auto" or (device == "cuda" and state.device.type == "cuda"):
+        device = str(state.device)  # this process's own GPU (cuda:LOCAL_RANK), or cpu
     return Processes(state, device, threads or max(1, physical_cores() // local_processes))
 
 
