@@ -63,8 +63,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "to the review file with the reason",
     )
     parser.add_argument("--review-out", default=None, help="the review file (default: OUT.review.jsonl)")
-    parser.add_argument("--split", default=DEFAULT_SPLIT, help="a dataset input's split")
-    parser.add_argument("--image-column", default=DEFAULT_IMAGE_COLUMN, help="a dataset input's image column")
+    parser.add_argument(
+        "--split", default=DEFAULT_SPLIT, help="a dataset input's split (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--image-column",
+        default=DEFAULT_IMAGE_COLUMN,
+        help="a dataset input's image column (default: %(default)s)",
+    )
     parser.add_argument("--runtime", choices=["torch", "onnxruntime"], default="torch")
     parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto")
     parser.add_argument("--dtype", choices=["auto", "float32", "bfloat16", "float16"], default="auto")
