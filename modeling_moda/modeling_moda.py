@@ -3,10 +3,9 @@
 Remote code: imports only torch, transformers and `configuration_moda` (llava style, kept short).
 """
 
-from __future__ import annotations
-
 import os
 from dataclasses import dataclass
+from typing import Unpack
 
 import torch
 from torch import nn
@@ -17,7 +16,7 @@ from transformers.modeling_outputs import (
     BaseModelOutputWithPooling,
     CausalLMOutputWithPast,
 )
-from transformers.utils import logging
+from transformers.utils import TransformersKwargs, logging
 from transformers.utils.deprecation import deprecate_kwarg
 from transformers.utils.generic import can_return_tuple
 
@@ -310,7 +309,7 @@ class ModaModel(ModaPreTrainedModel):
         position_ids: torch.LongTensor | None = None,
         cache=None,
         inputs_embeds: torch.Tensor | None = None,
-        **kwargs,
+        **kwargs: Unpack[TransformersKwargs],
     ) -> tuple | ModaModelOutputWithPast:
         """The LM decoder's output for the merged sequence: `last_hidden_state` [B, T, D], no head."""
         inputs_embeds, position_ids, image_outputs = self.embed_inputs(
@@ -377,7 +376,7 @@ class ModaForConditionalGeneration(ModaPreTrainedModel, GenerationMixin):
         cache=None,
         inputs_embeds: torch.Tensor | None = None,
         logits_to_keep: int | torch.Tensor = 0,
-        **kwargs,
+        **kwargs: Unpack[TransformersKwargs],
     ) -> tuple | ModaCausalLMOutputWithPast:
         """Logits [B, T, V] aligned with input_ids; loss = next-token CE on labels != -100 (text only)."""
         outputs = self.model(

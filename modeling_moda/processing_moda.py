@@ -18,6 +18,7 @@ from typing import Unpack
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from transformers import BatchFeature, ProcessorMixin
+from transformers.image_utils import ImageInput
 from transformers.processing_utils import MultiModalData, ProcessingKwargs
 
 IMAGE_TOKEN = "<image>"
@@ -164,7 +165,7 @@ class ModaProcessor(ProcessorMixin):
 
     def __call__(
         self,
-        images=None,
+        images: ImageInput | None = None,
         text: str | list[str] | None = None,
         suffix: str | list[str] | None = None,
         **kwargs: Unpack[ModaProcessorKwargs],
@@ -187,10 +188,14 @@ class ModaProcessor(ProcessorMixin):
         texts = _as_list(text, n) or ([""] * n if n else None)
         if texts is None:
             raise ValueError("give images, text or suffix")
-        for name, values in (("suffix", suffixes), ("images", images)):
-            if values is not None and len(values) != len(texts):
-                one_each = " (MODA describes one image per prompt)" if name == "images" else ""
-                raise ValueError(f"{len(texts)} text(s) but {len(values)} {name}{one_each}")
+        if suffixes is not None and len(suffixes) != len(texts):
+            raise ValueError(f"{len(texts)} text(s) but {len(suffixes)} suffix")
+        if images is not None and len(images) != len(texts):
+            raise ValueError(
+                f"the number of {self.image_token} tokens in the prompts should be the same as the number of "
+                f"images, one per prompt (MODA describes one image per prompt): {len(texts)} text(s) but "
+                f"{len(images)} images"
+            )
 
         explicit_side = kwargs.get("padding_side", kwargs.get("text_kwargs", {}).get("padding_side"))
         merged = self._merge_kwargs(

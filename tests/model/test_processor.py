@@ -260,7 +260,7 @@ def test_get_num_multimodal_tokens_and_replacement_offsets(tiny):
 
 def test_two_images_in_one_prompt_are_refused_clearly(tiny):
     _, processor = tiny
-    with pytest.raises(ValueError, match=r"2 text\(s\) but 4 images \(MODA describes one image per prompt\)"):
+    with pytest.raises(ValueError, match=r"one image per prompt\): 2 text\(s\) but 4 images"):
         processor(images=make_images(4), text=["<image><image> two photos"] * 2)
 
 
