@@ -8,6 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+# stand-ins for modules of transformers' test suite (see transformers_tests.py), not tests of ours
+collect_ignore = ["transformers_shim"]
+
 
 def make_images(n: int, seed: int = 0, size: tuple[int, int] = (48, 40)) -> list[Image.Image]:
     """Distinct RGB images (random blocks of colour) so the encoder sees different inputs."""
