@@ -62,14 +62,20 @@ def test_streaming_describe_detailed_sends_the_same_text(describer):
 
 
 def test_an_ambiguous_image_gets_a_lower_colour_confidence_than_clear_ones(describer):
-    """Half red, half blue mixed into one flat purple: the model learned red and blue, not this."""
-    blend = Image.blend(colour_image("red"), colour_image("blue"), 0.5)
-    red, blue, mixed = describer.describe_detailed([colour_image("red"), colour_image("blue"), blend])
-    mixed_colour = mixed.attributes["colour"][0]
-    assert mixed_colour["value"] in ("Red", "Blue")
-    clear = min(red.attributes["colour"][0]["confidence"], blue.attributes["colour"][0]["confidence"])
-    assert mixed_colour["confidence"] < clear - 0.1
-    assert mixed.weakest()[0] == "colour" and mixed.weakest()[2] < min(red.weakest()[2], blue.weakest()[2])
+    """Red blended into blue in steps of 10%: where the colour the model names turns from Red to Blue, the
+    image is ambiguous between two colours it learned, and the colour's confidence falls there."""
+    steps = [i / 10 for i in range(11)]
+    blends = [Image.blend(colour_image("red"), colour_image("blue"), t) for t in steps]
+    described = describer.describe_detailed(blends)
+    colours = [d.attributes["colour"][0] for d in described]
+    named = [c["value"] for c in colours]
+    flip = named.index("Blue")
+    assert named == ["Red"] * flip + ["Blue"] * (len(steps) - flip)  # one turn, from the red end
+    at_flip = min(colours[flip - 1]["confidence"], colours[flip]["confidence"])
+    clear = min(colours[0]["confidence"], colours[-1]["confidence"])
+    assert at_flip < clear - 0.1
+    weakest = min((described[flip - 1], described[flip]), key=lambda d: d.weakest()[2]).weakest()
+    assert weakest[0] == "colour" and weakest[2] == at_flip
 
 
 @pytest.fixture(scope="module")
