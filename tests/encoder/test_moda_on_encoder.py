@@ -99,7 +99,7 @@ def test_moda_on_the_encoder_exports_to_onnx(trained_encoder: Path, tmp_path: Pa
     assert info["validation"]["fp32"]["greedy_argmax_agreement"] == 1.0
     pixels = _batch(processor)["pixel_values"]
     with torch.inference_mode():
-        expected = model.get_image_features(pixel_values=pixels).numpy()  # [2, 1, D]
+        expected = model.get_image_features(pixel_values=pixels).pooler_output.numpy()  # [2, 1, D]
     ours = OnnxModa(tmp_path / "onnx").image_features(pixels.numpy())
     assert ours.shape == expected.shape
     assert abs(ours - expected).max() < 1e-4
