@@ -112,6 +112,27 @@ class ModaPreTrainedModel(PreTrainedModel):
             model.freeze_vision()
         return loaded
 
+    @torch.no_grad()
+    def initialize_weights(self) -> None:
+        """transformers' dispatch (each sub-model's `_init_weights` on its own modules), with its
+        remote-code guard decided per sub-model. transformers takes the top model's word for the whole tree:
+        for remote code it skips every module without parameters of its own, in case that code's init
+        overwrites loaded weights in place. That also skipped CLIPAttention and CLIPMLP, whose init sets
+        their linears' std, so a built-in tower made from an empty state dict differed from one made from its
+        config (transformers' test_can_init_all_missing_weights). MODA's own init is transformers' default,
+        whose `transformers.initialization` functions leave loaded weights alone; a remote-code sub-model
+        keeps the guard."""
+
+        def dispatch(module: nn.Module, init_fn, guarded: bool) -> None:
+            for child in module.children():
+                if isinstance(child, PreTrainedModel):
+                    dispatch(child, child._initialize_weights, child.is_custom_code())
+                else:
+                    dispatch(child, init_fn, guarded)
+            init_fn(module, guarded)
+
+        dispatch(self, self._initialize_weights, False)
+
     def freeze_vision(self) -> None:
         base = self.base_model
         for module in (base.vision_tower, base.visual_projection):

@@ -161,6 +161,9 @@ class ModaForConditionalGenerationModelTest(ModelTesterMixin, GenerationTesterMi
 
     all_model_classes = (ModaModel, ModaForConditionalGeneration)
     _is_composite = True
+    # the mixin dates a model by the copyright line of its config file and skips models "before 2023"; MODA's
+    # files carry none, which reads as year 0. The test runs on llava (2023), so it runs here.
+    test_can_init_all_missing_weights_before_2023 = True
 
     def setUp(self):
         self.model_tester = ModaVisionText2TextModelTester(self)
@@ -191,10 +194,6 @@ class ModaForConditionalGenerationModelTest(ModelTesterMixin, GenerationTesterMi
 
     @unittest.skip(reason=GRADIENT_CHECKPOINTING_SKIP)
     def test_training_gradient_checkpointing(self):
-        pass
-
-    @unittest.skip(reason=GRADIENT_CHECKPOINTING_SKIP)
-    def test_training_gradient_checkpointing_use_reentrant(self):
         pass
 
     @unittest.skip(reason=GRADIENT_CHECKPOINTING_SKIP)
